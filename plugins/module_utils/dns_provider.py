@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One interface over the DNS providers lms.mail publishes records through.
+
+Every module (spf_record, dkim_record, dmarc_record, ptr_record) talks to a DnsProvider and
+never to a provider SDK, so that merge rules, check mode and diff are written once.
+A provider reads and writes single records: it never replaces a whole RRset, so records the
+module does not own (other TXT values at the same name) are never touched.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+
+
+class DnsError(Exception):
+    """A provider failure with a message fit for the user (no secrets in it)."""
+
+
+class ZoneNotFound(DnsError):
+    pass
+
+
+class AuthenticationFailed(DnsError):
+    pass
+
+
+class RateLimited(DnsError):
+    pass
+
+
+class PtrUnsupported(DnsError):
+    """The provider cannot set PTR records; the message says what to do in the hoster's panel."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Zone:
+    name: str  # the zone apex, lower case, no trailing dot
+    id: str = ""  # the provider's identifier; the name for RFC 2136
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    name: str  # fully qualified, lower case, no trailing dot
+    type: str  # "TXT", "PTR", "A", ...
+    value: str  # TXT: the joined, unquoted value; others: the presentation form without a trailing dot
+    ttl: int = 3600
+    id: str = ""  # the provider's identifier; empty for RFC 2136 and for records not yet created
+
+
+class DnsProvider(abc.ABC):
+    """Find a zone, list records by name and type, create, update and delete one record."""
+
+    @abc.abstractmethod
+    def find_zone(self, fqdn: str) -> Zone:
+        """The zone that holds fqdn (the longest matching apex); ZoneNotFound otherwise."""
+
+    @abc.abstractmethod
+    def list_records(self, zone: Zone, name: str, rtype: str) -> list[Record]:
+        """Records of one type at one name, with TXT values joined and unquoted."""
+
+    @abc.abstractmethod
+    def create_record(self, zone: Zone, record: Record) -> Record:
+        """Add one record next to any others at that name."""
+
+    @abc.abstractmethod
+    def update_record(self, zone: Zone, old: Record, new: Record) -> Record:
+        """Replace one record's value (and TTL) in place, leaving the rest of the RRset."""
+
+    @abc.abstractmethod
+    def delete_record(self, zone: Zone, record: Record) -> None:
+        """Remove exactly this record (this value), nothing else at the name."""
