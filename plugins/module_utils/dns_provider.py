@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One interface over the DNS providers lms.mail publishes records through.
 
@@ -12,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import ipaddress
 
 
 class DnsError(Exception):
@@ -71,3 +71,51 @@ class DnsProvider(abc.ABC):
     @abc.abstractmethod
     def delete_record(self, zone: Zone, record: Record) -> None:
         """Remove exactly this record (this value), nothing else at the name."""
+
+    # -- PTR --------------------------------------------------------------------------------------
+    # Added for ptr_record. The default keeps PTR records in a reverse zone served by this
+    # provider (RFC 2136, a reverse zone delegated to a Cloudflare account); providers that set
+    # reverse DNS another way (DigitalOcean: the droplet's name) override both methods.
+
+    def get_ptr(self, ip: str) -> list[Record]:
+        """The PTR records of ip; PtrUnsupported when this provider cannot hold them."""
+        name = reverse_name(ip)
+        return self.list_records(self._ptr_zone(ip), name, "PTR")
+
+    def set_ptr(self, ip: str, fqdn: str, ttl: int = 3600) -> bool:
+        """Point ip's PTR at fqdn, leaving exactly one PTR; True when something changed."""
+        zone = self._ptr_zone(ip)
+        name = reverse_name(ip)
+        target = fqdn.rstrip(".").lower()
+        current = self.list_records(zone, name, "PTR")
+        keep = next((r for r in current if r.value.lower() == target), None)
+        changed = False
+        if keep is None:
+            wanted = Record(name=name, type="PTR", value=target, ttl=ttl)
+            if current:
+                keep = self.update_record(zone, current[0], wanted)
+                current = current[1:]
+            else:
+                keep = self.create_record(zone, wanted)
+            changed = True
+        # a second PTR makes receivers pick one at random: FCrDNS would hold only sometimes
+        for record in current:
+            if record is not keep and record.value.lower() != target:
+                self.delete_record(zone, record)
+                changed = True
+        return changed
+
+    def _ptr_zone(self, ip: str) -> Zone:
+        try:
+            return self.find_zone(reverse_name(ip))
+        except ZoneNotFound:
+            raise PtrUnsupported(
+                f"no reverse zone for {ip} ({reverse_name(ip)} or a parent) is served by this DNS "
+                f"provider. Set the PTR (reverse DNS) of {ip} in the control panel of the hosting "
+                "provider that owns the address, to the server's host name."
+            ) from None
+
+
+def reverse_name(ip: str) -> str:
+    """The PTR owner name of an IPv4 or IPv6 address, without the trailing dot."""
+    return ipaddress.ip_address(ip).reverse_pointer.lower()
