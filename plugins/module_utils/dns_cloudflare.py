@@ -1,0 +1,265 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Cloudflare provider: the official `cloudflare` SDK (4.x/5.x) behind the DnsProvider interface.
+
+Why it is written the way it is:
+- The SDK's own retry loop (429/5xx/timeouts, honouring Retry-After) is used, but bounded by
+  `max_retries` so that a module never hangs on a throttled account.
+- Record lists are paged by hand: the SDK's auto-paginator stops only on an empty page, which
+  costs one extra request per listing; result_info tells exactly when the last page was read.
+- TXT content goes out as quoted 255-byte character-strings (`"a" "b"`) and is compared by its
+  joined value, so Cloudflare's own splitting or quoting never shows up as a change.
+- Records are edited with PATCH, which keeps what lms.mail does not own (the customer's comment,
+  tags and proxy setting on that record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
+    AuthenticationFailed,
+    DnsError,
+    DnsProvider,
+    PtrUnsupported,
+    RateLimited,
+    Record,
+    Zone,
+    ZoneNotFound,
+    reverse_name,
+)
+from ansible_collections.lms.mail.plugins.module_utils.txt import quote_txt, unquote_txt
+
+try:
+    import cloudflare
+
+    HAS_CLOUDFLARE = True
+    CLOUDFLARE_IMPORT_ERROR: str | None = None
+except ImportError as exc:  # reported by the module through missing_required_lib
+    HAS_CLOUDFLARE = False
+    CLOUDFLARE_IMPORT_ERROR = str(exc)
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_PAGE_SIZE = 100
+
+
+def ptr_panel_instruction(ip: str) -> str:
+    return (
+        f"Cloudflare can only hold the PTR record of {ip} if its reverse zone "
+        f"({reverse_name(ip)} or a parent) is delegated to this Cloudflare account, and it is not. "
+        f"Set the PTR (reverse DNS) of {ip} in the control panel of the hosting provider that owns "
+        "the server's IP address, to the server's host name."
+    )
+
+
+class CloudflareProvider(DnsProvider):
+    """DNS records in Cloudflare zones, one record at a time."""
+
+    name = "cloudflare"
+
+    def __init__(
+        self,
+        api_token: str,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
+        if not HAS_CLOUDFLARE:
+            raise DnsError(
+                f"the Python library 'cloudflare' is required on the controller: {CLOUDFLARE_IMPORT_ERROR}"
+            )
+        if not api_token:
+            raise AuthenticationFailed(
+                "no Cloudflare API token: set the module's api_token option or CLOUDFLARE_API_TOKEN"
+            )
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
+        self.page_size = int(page_size)
+        self._client = cloudflare.Cloudflare(
+            api_token=api_token,
+            base_url=base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+        )
+        self._zones: dict[str, Zone | None] = {}
+
+    # -- DnsProvider -----------------------------------------------------------------------------
+
+    def find_zone(self, fqdn: str) -> Zone:
+        name = _normalise_name(fqdn)
+        labels = name.split(".")
+        # Longest apex first: a delegated sub-zone (mail.example.test) wins over its parent.
+        for i in range(len(labels) - 1):
+            candidate = ".".join(labels[i:])
+            zone = self._lookup_zone(candidate)
+            if zone is not None:
+                return zone
+        raise ZoneNotFound(
+            f"no Cloudflare zone holds {name}: add the domain to the Cloudflare account, or give the "
+            "API token access to that zone"
+        )
+
+    def list_records(self, zone: Zone, name: str, rtype: str) -> list[Record]:
+        fqdn = _normalise_name(name)
+        records: list[Record] = []
+        page_no = 1
+        while True:
+            page = self._call(
+                f"listing {rtype} records at {fqdn}",
+                lambda p=page_no: self._client.dns.records.list(
+                    zone_id=zone.id,
+                    type=rtype,  # type: ignore[arg-type]  # the SDK types it as a Literal
+                    name={"exact": fqdn},
+                    page=p,
+                    per_page=self.page_size,
+                ),
+            )
+            items = list(page.result or [])
+            records.extend(self._to_record(item) for item in items)
+            if self._last_page(page, page_no, len(items)):
+                return records
+            page_no += 1
+
+    def create_record(self, zone: Zone, record: Record) -> Record:
+        fqdn = _normalise_name(record.name)
+        created = self._call(
+            f"creating the {record.type} record at {fqdn}",
+            lambda: self._client.dns.records.create(
+                zone_id=zone.id,
+                name=fqdn,
+                type=record.type,  # type: ignore[arg-type]
+                content=_to_content(record),
+                ttl=record.ttl,
+            ),
+        )
+        return self._to_record(created)
+
+    def update_record(self, zone: Zone, old: Record, new: Record) -> Record:
+        record_id = old.id or self._find_id(zone, old)
+        fqdn = _normalise_name(new.name)
+        updated = self._call(
+            f"updating the {new.type} record at {fqdn}",
+            lambda: self._client.dns.records.edit(
+                record_id,
+                zone_id=zone.id,
+                name=fqdn,
+                type=new.type,  # type: ignore[arg-type]
+                content=_to_content(new),
+                ttl=new.ttl,
+            ),
+        )
+        return self._to_record(updated)
+
+    def delete_record(self, zone: Zone, record: Record) -> None:
+        record_id = record.id or self._find_id(zone, record)
+        try:
+            self._call(
+                f"deleting the {record.type} record at {_normalise_name(record.name)}",
+                lambda: self._client.dns.records.delete(record_id, zone_id=zone.id),
+            )
+        except _RecordGone:
+            # Already gone (a retried DELETE, or removed meanwhile): the wanted state holds.
+            return
+
+    # -- PTR -------------------------------------------------------------------------------------
+    # get_ptr/set_ptr come from DnsProvider and work in a reverse zone of this account; only the
+    # message for an account without one is Cloudflare's own.
+
+    def _ptr_zone(self, ip: str) -> Zone:
+        try:
+            return self.find_zone(reverse_name(ip))
+        except ZoneNotFound:
+            raise PtrUnsupported(ptr_panel_instruction(ip)) from None
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _lookup_zone(self, apex: str) -> Zone | None:
+        if apex not in self._zones:
+            page = self._call(f"looking up the zone {apex}", lambda: self._client.zones.list(name=apex))
+            found = [z for z in (page.result or []) if (z.name or "").lower() == apex]
+            self._zones[apex] = Zone(name=apex, id=found[0].id) if found else None
+        return self._zones[apex]
+
+    def _last_page(self, page: Any, page_no: int, count: int) -> bool:
+        info = getattr(page, "result_info", None)
+        total_pages = getattr(info, "total_pages", None)
+        if isinstance(total_pages, int) and total_pages > 0:
+            return page_no >= total_pages
+        # Without total_pages, a short page is the last one (the server may cap per_page).
+        per_page = getattr(info, "per_page", None) or self.page_size
+        return count == 0 or count < per_page
+
+    def _find_id(self, zone: Zone, record: Record) -> str:
+        for candidate in self.list_records(zone, record.name, record.type):
+            if candidate.value == record.value:
+                return candidate.id
+        raise DnsError(f"no {record.type} record {record.value!r} at {record.name} to change")
+
+    @staticmethod
+    def _to_record(item: Any) -> Record:
+        rtype = str(item.type)
+        content = item.content or ""
+        value = unquote_txt(content) if rtype == "TXT" else content.rstrip(".")
+        ttl = int(item.ttl) if item.ttl else 1
+        return Record(name=_normalise_name(item.name), type=rtype, value=value, ttl=ttl, id=str(item.id))
+
+    def _call(self, what: str, request: Callable[[], T]) -> T:
+        """Run one SDK call and turn its exceptions into DnsError subclasses a user can act on."""
+        try:
+            return request()
+        except cloudflare.AuthenticationError:
+            raise AuthenticationFailed(
+                f"Cloudflare rejected the API token (HTTP 401) while {what}: check that api_token "
+                "(or CLOUDFLARE_API_TOKEN) is a valid, unexpired Cloudflare API token"
+            ) from None
+        except cloudflare.PermissionDeniedError:
+            raise AuthenticationFailed(
+                f"Cloudflare refused the request (HTTP 403) while {what}: the API token needs the "
+                "permissions Zone:Read and DNS:Edit for this zone"
+            ) from None
+        except cloudflare.RateLimitError:
+            raise RateLimited(
+                f"Cloudflare answered 429 Too Many Requests while {what}, also after "
+                f"{self.max_retries} retries: wait a few minutes and run again"
+            ) from None
+        except cloudflare.NotFoundError as err:
+            raise _RecordGone(f"Cloudflare found nothing while {what}: {_api_messages(err)}") from None
+        except cloudflare.APIStatusError as err:
+            raise DnsError(
+                f"Cloudflare API error while {what}: HTTP {err.status_code}: {_api_messages(err)}"
+            ) from None
+        except cloudflare.APITimeoutError:
+            raise DnsError(
+                f"Cloudflare did not answer within {self.timeout:g} s while {what} "
+                f"(tried {self.max_retries + 1} times)"
+            ) from None
+        except cloudflare.APIConnectionError as err:
+            raise DnsError(f"cannot reach the Cloudflare API while {what}: {err}") from None
+
+
+class _RecordGone(DnsError):
+    """Cloudflare answered 404 (a record or zone id that no longer exists)."""
+
+
+def _api_messages(err: Any) -> str:
+    body = getattr(err, "body", None)
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if errors:
+        return "; ".join(
+            f"{e.get('message', '')} (code {e.get('code', '?')})" for e in errors if isinstance(e, dict)
+        )
+    return str(getattr(err, "message", err))
+
+
+def _to_content(record: Record) -> str:
+    if record.type == "TXT":
+        return quote_txt(record.value)
+    return record.value
+
+
+def _normalise_name(name: str) -> str:
+    return name.strip().rstrip(".").lower()

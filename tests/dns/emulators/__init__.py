@@ -1,0 +1,10 @@
+"""Local stand-ins for the Cloudflare v4 and DigitalOcean v2 HTTP APIs, bound to 127.0.0.1.
+
+They are driven by the real SDKs (cloudflare, python-digitalocean) so that the providers are
+tested against the requests those SDKs actually send, never against a real API host.
+"""
+
+from .cloudflare import CloudflareEmulator
+from .digitalocean import DigitalOceanEmulator
+
+__all__ = ["CloudflareEmulator", "DigitalOceanEmulator"]
