@@ -6,7 +6,6 @@ import base64
 import time
 
 import pytest
-
 from ansible_collections.lms.mail.plugins.module_utils.dns_cloudflare import CloudflareProvider
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     AuthenticationFailed,
@@ -16,6 +15,7 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     Record,
     ZoneNotFound,
 )
+
 from tests.dns.emulator_fixtures import filler_rows
 from tests.dns.emulators import CloudflareEmulator
 from tests.dns.emulators.cloudflare import _txt_strings
@@ -172,12 +172,12 @@ def test_500_then_success(api: CloudflareEmulator, cf: CloudflareProvider) -> No
 
 
 def test_bad_token_is_a_clear_error_without_the_token(api: CloudflareEmulator) -> None:
-    secret = "not-the-right-token-3f9a"
-    cf = CloudflareProvider(secret, base_url=api.base_url, max_retries=0)
+    wrong = "not-the-right-token-3f9a"
+    cf = CloudflareProvider(wrong, base_url=api.base_url, max_retries=0)
     with pytest.raises(AuthenticationFailed) as err:
         cf.find_zone(ZONE)
     assert "HTTP 401" in str(err.value) and "api_token" in str(err.value)
-    assert secret not in str(err.value)
+    assert wrong not in str(err.value)
 
 
 def test_token_without_edit_permission_says_which_permission(api: CloudflareEmulator) -> None:

@@ -1,0 +1,295 @@
+"""DigitalOceanProvider driven through the real python-digitalocean library against the local v2
+emulator, including proof that no request leaves for another host."""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from collections.abc import Iterator
+
+import digitalocean
+import pytest
+import requests.adapters
+from ansible_collections.lms.mail.plugins.module_utils.dns_digitalocean import DigitalOceanProvider
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
+    AuthenticationFailed,
+    DnsError,
+    PtrUnsupported,
+    RateLimited,
+    Record,
+    ZoneNotFound,
+)
+
+from tests.dns.emulator_fixtures import filler_rows
+from tests.dns.emulators import DigitalOceanEmulator
+
+ZONE = "school.test"
+TOKEN = "do-test-token"  # noqa: S105 - the emulator's fake token
+SPF = "v=spf1 include:_spf.office.test ~all"
+VERIFICATION = "site-verification=Zm9vYmFyYmF6"
+DKIM_4096 = "v=DKIM1; k=rsa; p=" + base64.b64encode(bytes(range(256)) * 2 + bytes(38)).decode()
+# Where the emulator's pagination links point in the escape test: a reserved name that cannot
+# resolve, and is never contacted because the guard below refuses it before any connection.
+FOREIGN_ORIGIN = "http://api.escape.invalid"
+
+
+def make_provider(api: DigitalOceanEmulator, **kwargs: object) -> DigitalOceanProvider:
+    options: dict[str, object] = {
+        "timeout": 5.0,
+        "max_retries": 2,
+        "page_size": 5,
+        "action_poll_interval": 0.01,
+    }
+    options.update(kwargs)
+    return DigitalOceanProvider(TOKEN, base_url=api.base_url, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sent_urls(monkeypatch: pytest.MonkeyPatch, digitalocean_api: DigitalOceanEmulator) -> Iterator[list[str]]:
+    """Every URL requests is asked to send, for every test here; a URL outside the emulator fails
+    the test before a connection is opened."""
+    urls: list[str] = []
+    original = requests.adapters.HTTPAdapter.send
+
+    def guarded_send(self: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, **kw: object):
+        urls.append(str(request.url))
+        if not str(request.url).startswith(digitalocean_api.base_url):
+            raise AssertionError(f"a request escaped the emulator: {request.url}")
+        return original(self, request, **kw)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", guarded_send)
+    yield urls
+    assert all(url.startswith(digitalocean_api.base_url) for url in urls)
+
+
+@pytest.fixture
+def api(digitalocean_api: DigitalOceanEmulator, sent_urls: list[str]) -> DigitalOceanEmulator:
+    digitalocean_api.add_domain(ZONE)
+    return digitalocean_api
+
+
+@pytest.fixture
+def do(api: DigitalOceanEmulator, monkeypatch: pytest.MonkeyPatch) -> DigitalOceanProvider:
+    # The provider must not depend on the library's environment variables.
+    for name in (
+        "DIGITALOCEAN_END_POINT",
+        "DIGITALOCEAN_ACCESS_TOKEN",
+        "PYTHON_DIGITALOCEAN_REQUEST_TIMEOUT_SEC",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return make_provider(api)
+
+
+def record_lists(api: DigitalOceanEmulator) -> list:
+    return [r for r in api.requests("GET") if r.path.rstrip("/").endswith("/records")]
+
+
+def test_find_zone_and_zone_not_found(api: DigitalOceanEmulator, do: DigitalOceanProvider) -> None:
+    api.add_domain("lab.school.test")
+    assert do.find_zone("_dmarc.school.test").name == ZONE
+    assert do.find_zone("s1._domainkey.lab.school.test").name == "lab.school.test"
+    with pytest.raises(ZoneNotFound, match=r"mail\.other\.test"):
+        do.find_zone("mail.other.test")
+
+
+def test_names_are_relative_on_the_wire_and_absolute_in_records(
+    api: DigitalOceanEmulator, do: DigitalOceanProvider
+) -> None:
+    zone = do.find_zone(ZONE)
+    apex = do.create_record(zone, Record(name=ZONE, type="TXT", value=SPF, ttl=300))
+    sub = do.create_record(zone, Record(name="_dmarc.school.test", type="TXT", value="v=DMARC1; p=none"))
+    assert [r["name"] for r in api.find(ZONE, "@", "TXT")] == ["@"]
+    assert [r["data"] for r in api.find(ZONE, "_dmarc", "TXT")] == ["v=DMARC1; p=none"]
+    assert do.list_records(zone, ZONE, "TXT") == [apex]
+    assert do.list_records(zone, "_dmarc.school.test", "TXT") == [sub]
+    # The list filter carries the fully qualified name, as DigitalOcean documents it.
+    assert {r.query["name"][0] for r in record_lists(api)} == {ZONE, "_dmarc.school.test"}
+
+
+def test_list_reads_every_page_by_number(api: DigitalOceanEmulator, do: DigitalOceanProvider) -> None:
+    api.seed_records(ZONE, filler_rows(300, "TXT"))
+    for i in range(12):
+        api.seed_record(ZONE, "@", "TXT", f"token-{i}")
+    zone = do.find_zone(ZONE)
+    api.clear_log()
+    assert [r.value for r in do.list_records(zone, ZONE, "TXT")] == [f"token-{i}" for i in range(12)]
+    assert [r.query["page"] for r in record_lists(api)] == [["1"], ["2"], ["3"]]
+
+
+def test_dkim_4096_round_trips_as_digitalocean_stores_it(
+    api: DigitalOceanEmulator, do: DigitalOceanProvider
+) -> None:
+    zone = do.find_zone(ZONE)
+    name = "s2026._domainkey.school.test"
+    do.create_record(zone, Record(name=name, type="TXT", value=DKIM_4096))
+    assert [r["data"] for r in api.find(ZONE, "s2026._domainkey")] == [DKIM_4096]
+    assert [r.value for r in do.list_records(zone, name, "TXT")] == [DKIM_4096]
+    # A key another tool stored as quoted strings reads as the same joined value.
+    chunks = [DKIM_4096[i : i + 255] for i in range(0, len(DKIM_4096), 255)]
+    api.seed_record(ZONE, "old._domainkey", "TXT", " ".join(f'"{c}"' for c in chunks))
+    assert [r.value for r in do.list_records(zone, "old._domainkey.school.test", "TXT")] == [DKIM_4096]
+
+
+def test_update_and_delete_touch_one_value_only(api: DigitalOceanEmulator, do: DigitalOceanProvider) -> None:
+    api.seed_record(ZONE, "@", "TXT", SPF)
+    verification = api.seed_record(ZONE, "@", "TXT", VERIFICATION)
+    other = api.seed_record(ZONE, "@", "TXT", "another-tool=1")
+    zone = do.find_zone(ZONE)
+    spf = next(r for r in do.list_records(zone, ZONE, "TXT") if r.value == SPF)
+    merged = "v=spf1 include:_spf.office.test ip4:203.0.113.10 ~all"
+
+    updated = do.update_record(zone, spf, Record(name=ZONE, type="TXT", value=merged, ttl=spf.ttl))
+    assert (updated.id, updated.value, updated.name) == (spf.id, merged, ZONE)
+    after = {r.value: r.id for r in do.list_records(zone, ZONE, "TXT")}
+    assert after == {
+        merged: spf.id,
+        VERIFICATION: str(verification["id"]),
+        "another-tool=1": str(other["id"]),
+    }
+
+    do.delete_record(zone, Record(name=ZONE, type="TXT", value="another-tool=1"))
+    assert sorted(r.value for r in do.list_records(zone, ZONE, "TXT")) == sorted([merged, VERIFICATION])
+    assert [r.method for r in api.writes()] == ["PUT", "DELETE"]
+
+
+def test_429_is_retried_after_retry_after(api: DigitalOceanEmulator, do: DigitalOceanProvider) -> None:
+    zone = do.find_zone(ZONE)
+    api.inject(status=429, retry_after=1, times=1, path_contains="/records")
+    started = time.monotonic()
+    assert do.list_records(zone, ZONE, "TXT") == []
+    assert time.monotonic() - started >= 1.0
+    assert [r.status for r in record_lists(api)] == [429, 200]
+
+
+def test_429_beyond_the_retry_budget_is_rate_limited(api: DigitalOceanEmulator) -> None:
+    do = make_provider(api, max_retries=2)
+    zone = do.find_zone(ZONE)
+    api.inject(status=429, retry_after=0, times=10, path_contains="/records")
+    with pytest.raises(RateLimited, match="429.*after 2 retries"):
+        do.list_records(zone, ZONE, "TXT")
+    assert len(record_lists(api)) == 3  # bounded: the first try and two retries
+
+
+def test_500_on_a_read_is_retried(api: DigitalOceanEmulator, do: DigitalOceanProvider) -> None:
+    zone = do.find_zone(ZONE)
+    api.inject(status=500, times=1, path_contains="/records", method="GET")
+    do_fast = make_provider(api, sleep=lambda _s: None)
+    assert do_fast.list_records(zone, ZONE, "TXT") == []
+    assert [r.status for r in record_lists(api)] == [500, 200]
+
+
+def test_500_on_a_create_is_not_repeated(api: DigitalOceanEmulator, do: DigitalOceanProvider) -> None:
+    # A POST that failed with 5xx may have been applied; a blind retry could duplicate the record.
+    zone = do.find_zone(ZONE)
+    api.inject(status=500, times=1, method="POST")
+    with pytest.raises(DnsError, match="HTTP 500.*run again"):
+        do.create_record(zone, Record(name=ZONE, type="TXT", value=SPF))
+    assert len(api.requests("POST")) == 1
+
+
+def test_bad_token_is_a_clear_error_without_the_token(api: DigitalOceanEmulator) -> None:
+    wrong = "dop_v1_not-the-right-one-77aa"
+    do = DigitalOceanProvider(wrong, base_url=api.base_url)
+    with pytest.raises(AuthenticationFailed) as err:
+        do.find_zone(ZONE)
+    assert "HTTP 401" in str(err.value) and "api_token" in str(err.value)
+    assert wrong not in str(err.value)
+
+
+def test_a_slow_answer_times_out_without_touching_the_environment(api: DigitalOceanEmulator) -> None:
+    do = make_provider(api, timeout=0.3)
+    zone = do.find_zone(ZONE)
+    api.inject(delay=1.5, times=1, path_contains="/records")
+    started = time.monotonic()
+    with pytest.raises(DnsError, match=r"did not answer within 0\.3 s"):
+        do.list_records(zone, ZONE, "TXT")
+    assert time.monotonic() - started < 1.2
+    assert "PYTHON_DIGITALOCEAN_REQUEST_TIMEOUT_SEC" not in os.environ
+
+
+def test_no_request_escapes_the_end_point(
+    api: DigitalOceanEmulator, do: DigitalOceanProvider, sent_urls: list[str]
+) -> None:
+    # The emulator answers with pagination links to a foreign host; the provider pages by number.
+    api.links_origin = FOREIGN_ORIGIN
+    for i in range(7):
+        api.seed_record(ZONE, "@", "TXT", f"token-{i}")
+    droplet = api.add_droplet("web-1", "203.0.113.10")
+    zone = do.find_zone(ZONE)
+    assert len(do.list_records(zone, ZONE, "TXT")) == 7
+    created = do.create_record(zone, Record(name="mail.school.test", type="A", value="203.0.113.10"))
+    do.update_record(zone, created, Record(name="mail.school.test", type="A", value="203.0.113.11"))
+    do.delete_record(zone, created)
+    assert do.set_ptr("203.0.113.10", "mail.school.test") is True
+    assert api.droplets[droplet]["name"] == "mail.school.test"
+    # Every request the library sent reached the emulator, and the emulator saw each of them.
+    assert sent_urls and all(url.startswith(api.base_url) for url in sent_urls)
+    assert len(sent_urls) == len(api.requests())
+
+
+def test_the_end_point_guard_refuses_a_foreign_url(
+    api: DigitalOceanEmulator, do: DigitalOceanProvider
+) -> None:
+    from ansible_collections.lms.mail.plugins.module_utils.dns_digitalocean import _Api
+
+    with pytest.raises(DnsError, match="refusing to send a request outside"):
+        do._new(_Api).get_data(FOREIGN_ORIGIN + "/v2/domains")
+    assert api.requests() == []
+
+
+def test_library_children_would_escape_which_is_why_the_provider_builds_its_own(
+    api: DigitalOceanEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The trap this provider avoids: records built by Domain.get_records do not carry the end
+    # point of the Domain that listed them. (Only inspected, never used to send.)
+    monkeypatch.delenv("DIGITALOCEAN_END_POINT", raising=False)
+    api.seed_record(ZONE, "@", "TXT", SPF)
+    domain = digitalocean.Domain(token=TOKEN, end_point=api.base_url, name=ZONE)
+    children = domain.get_records()
+    assert children and all(child.end_point != api.base_url for child in children)
+
+
+def test_ptr_renames_the_droplet_holding_the_address(
+    api: DigitalOceanEmulator, do: DigitalOceanProvider
+) -> None:
+    api.add_droplet("db-1", "203.0.113.20")
+    web = api.add_droplet("web-1", "203.0.113.10", ipv6="2001:db8::10")
+    assert [r.value for r in do.get_ptr("203.0.113.10")] == ["web-1"]
+    api.clear_log()
+
+    assert do.set_ptr("2001:db8:0:0::10", "mail.school.test") is True
+    assert api.droplets[web]["name"] == "mail.school.test"
+    posts = api.requests("POST")
+    assert [(p.path.rstrip("/"), p.body) for p in posts] == [
+        (f"/v2/droplets/{web}/actions", {"type": "rename", "name": "mail.school.test"})
+    ]
+    assert any("/actions/" in r.path for r in api.requests("GET"))  # it waited for the action
+
+    api.clear_log()
+    assert do.set_ptr("203.0.113.10", "MAIL.school.test.") is False
+    assert api.writes() == []
+    assert [r.value for r in do.get_ptr("203.0.113.10")] == ["mail.school.test"]
+
+
+def test_ptr_for_an_address_no_droplet_holds_gives_the_panel_instruction(
+    api: DigitalOceanEmulator, do: DigitalOceanProvider
+) -> None:
+    api.add_droplet("web-1", "203.0.113.10", private_ipv4="10.10.0.5")
+    for ip in ("198.51.100.7", "10.10.0.5"):  # unknown, and a droplet's private address
+        with pytest.raises(PtrUnsupported) as err:
+            do.set_ptr(ip, "mail.school.test")
+        assert ip in str(err.value) and "control panel of the hosting provider" in str(err.value)
+    assert api.writes() == []
+
+
+def test_ten_thousand_records_seed_fast_and_one_name_is_two_requests(
+    api: DigitalOceanEmulator, do: DigitalOceanProvider
+) -> None:
+    started = time.monotonic()
+    api.seed_records(ZONE, filler_rows(10_000))
+    assert time.monotonic() - started < 2.0
+    api.seed_record(ZONE, "@", "TXT", SPF)
+    zone = do.find_zone(ZONE)
+    assert [r.value for r in do.list_records(zone, ZONE, "TXT")] == [SPF]
+    assert len(api.requests()) == 2  # the domain lookup and one page of the filtered listing
