@@ -1,0 +1,83 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Options every lms.mail DNS record module shares (see module_utils/dns_module.py)."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  provider:
+    description:
+      - Where the zone is hosted.
+      - V(rfc2136) sends dynamic updates with TSIG to O(server) (BIND, Knot, PowerDNS) and reads
+        through the same server.
+    type: str
+    required: true
+    choices: [cloudflare, digitalocean, rfc2136]
+  api_token:
+    description:
+      - API token of the Cloudflare or DigitalOcean account.
+      - When not set, the environment variable E(CLOUDFLARE_API_TOKEN) (Cloudflare) or
+        E(DIGITALOCEAN_TOKEN) / E(DIGITALOCEAN_ACCESS_TOKEN) (DigitalOcean) is used; only the chosen
+        provider's variables are read.
+      - Needs permission to read zones and edit DNS records; never printed.
+    type: str
+  api_base_url:
+    description:
+      - Base URL of the provider's API, for a proxy or a local emulator.
+      - Defaults to the provider's public API.
+    type: str
+  server:
+    description:
+      - Primary DNS server that accepts the updates (name or address). Required for V(rfc2136).
+    type: str
+  port:
+    description: Port of O(server).
+    type: int
+    default: 53
+  tsig_key_name:
+    description: Name of the TSIG key the server's update-policy grants (V(rfc2136)).
+    type: str
+  tsig_key_secret:
+    description: Base64 secret of the TSIG key (V(rfc2136)); never printed.
+    type: str
+  tsig_key_algorithm:
+    description: Algorithm of the TSIG key (V(rfc2136)).
+    type: str
+    default: hmac-sha256
+    choices: [hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512]
+  timeout:
+    description: Seconds to wait for each answer of the provider or server.
+    type: float
+    default: 10
+  ttl:
+    description:
+      - TTL of the record in seconds.
+      - When not set, an existing record keeps its TTL and a new one gets 3600.
+    type: int
+requirements:
+  - dnspython (V(rfc2136))
+  - cloudflare (V(cloudflare))
+  - python-digitalocean (V(digitalocean))
+notes:
+  - The module runs on the controller; delegate it to C(localhost) or run it in a play on localhost.
+  - Records the module does not own at the same name (other TXT values such as site
+    verifications) are never changed. Records are added, updated and deleted one value at a
+    time, never as a whole set.
+"""
+
+    RESOLVER = r"""
+options:
+  resolver:
+    description:
+      - Addresses of the DNS servers used to read names outside the provider's zones (include
+        targets, host names), as a receiving mail server would.
+      - Defaults to the controller's resolvers.
+    type: list
+    elements: str
+  resolver_port:
+    description: Port of the O(resolver) servers.
+    type: int
+    default: 53
+"""

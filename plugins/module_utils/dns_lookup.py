@@ -1,0 +1,115 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read-only DNS queries through a resolver the user names (address and port).
+
+mail_dns_info, the SPF lookup count and the FCrDNS check read DNS as a receiving mail server
+would. The resolver is configurable so that a lab's own DNS server (or a test's BIND on
+loopback) can answer; without one, the controller's /etc/resolv.conf is used.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+from ansible_collections.lms.mail.plugins.module_utils.spf import SpfTempError
+from ansible_collections.lms.mail.plugins.module_utils.txt import join_txt
+
+try:
+    import dns.exception
+    import dns.message
+    import dns.name
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+    import dns.resolver
+    import dns.reversename
+
+    HAS_DNSPYTHON = True
+except ImportError:  # reported by the module with missing_required_lib
+    HAS_DNSPYTHON = False
+
+
+class DnsLookup:
+    """Implements spf.SpfResolver: [] for NXDOMAIN and empty answers, SpfTempError otherwise."""
+
+    def __init__(self, nameservers: list[str] | None = None, port: int = 53, timeout: float = 5.0):
+        if not HAS_DNSPYTHON:
+            raise SpfTempError("reading DNS needs the Python package dnspython on the controller")
+        if nameservers:
+            self.resolver = dns.resolver.Resolver(configure=False)
+            self.resolver.nameservers = [_address(ns, port) for ns in nameservers]
+            self.where = ", ".join(f"{ns} port {port}" for ns in nameservers)
+        else:
+            self.resolver = dns.resolver.Resolver()
+            self.where = "the controller's resolvers (/etc/resolv.conf)"
+        self.resolver.port = int(port)
+        self.resolver.timeout = float(timeout)
+        self.resolver.lifetime = float(timeout)
+        self.queries = 0
+
+    def _answer(self, name: str, rtype: str):
+        self.queries += 1
+        qname = name if name.endswith(".") else name + "."
+        try:
+            return self.resolver.resolve(qname, rtype, search=False, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN:
+            return None
+        except dns.resolver.NoNameservers as exc:
+            raise SpfTempError(f"no server at {self.where} answered {name} {rtype}: {exc}") from None
+        except dns.exception.Timeout:
+            raise SpfTempError(f"no answer from {self.where} for {name} {rtype} (timeout)") from None
+        except (dns.exception.DNSException, OSError) as exc:
+            raise SpfTempError(f"looking up {name} {rtype} at {self.where} failed: {exc}") from None
+
+    def _rdatas(self, name: str, rtype: str) -> list:
+        answer = self._answer(name, rtype)
+        if answer is None or answer.rrset is None:
+            return []
+        return list(answer.rrset)
+
+    def txt(self, name: str) -> list[str]:
+        return [join_txt(r.strings) for r in self._rdatas(name, "TXT")]
+
+    def a(self, name: str) -> list[str]:
+        return [r.address for r in self._rdatas(name, "A")]
+
+    def aaaa(self, name: str) -> list[str]:
+        return [r.address for r in self._rdatas(name, "AAAA")]
+
+    def addresses(self, name: str) -> list[str]:
+        return self.a(name) + self.aaaa(name)
+
+    def mx(self, name: str) -> list[str]:
+        return [host for _, host in self.mx_records(name)]
+
+    def mx_records(self, name: str) -> list[tuple[int, str]]:
+        records = [
+            (r.preference, r.exchange.to_text(omit_final_dot=True).lower()) for r in self._rdatas(name, "MX")
+        ]
+        return sorted(records)
+
+    def ptr(self, ip: str) -> list[str]:
+        name = dns.reversename.from_address(ip).to_text(omit_final_dot=True)
+        return [r.target.to_text(omit_final_dot=True).lower() for r in self._rdatas(name, "PTR")]
+
+
+def fcrdns(lookup: DnsLookup, ip: str) -> tuple[list[str], bool]:
+    """PTR names of ip and whether one of them resolves back to ip (forward-confirmed rDNS)."""
+    address = ipaddress.ip_address(ip)
+    names = lookup.ptr(ip)
+    for name in names:
+        forward = lookup.a(name) if address.version == 4 else lookup.aaaa(name)
+        if any(ipaddress.ip_address(a) == address for a in forward):
+            return names, True
+    return names, False
+
+
+def _address(server: str, port: int) -> str:
+    try:
+        return str(ipaddress.ip_address(server))
+    except ValueError:
+        pass
+    try:
+        return str(socket.getaddrinfo(server, port, proto=socket.IPPROTO_UDP)[0][4][0])
+    except socket.gaierror as exc:
+        raise SpfTempError(f"cannot resolve the resolver name {server!r}: {exc}") from None

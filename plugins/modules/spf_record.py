@@ -1,0 +1,254 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: spf_record
+short_description: Merge mechanisms into a domain's one SPF record
+version_added: 0.1.0
+description:
+  - Ensures SPF mechanisms (C(ip4), C(ip6), C(a), C(mx), C(include), C(exists), ...) are present
+    in, or absent from, the single SPF record of a domain.
+  - The record is merged in place. Mechanisms the task does not name keep their text and order,
+    the C(all) qualifier is kept unless O(all) is set, new mechanisms go just before C(all).
+    A second SPF record is never created; other TXT records at the name are never touched.
+  - Two existing SPF records (a permerror at every receiver) make the module fail, unless
+    O(merge_duplicates) asks to merge them into one.
+  - Counts the DNS lookups of the resulting record recursively (RFC 7208 section 4.6.4; include,
+    a, mx, ptr, exists, redirect) and fails before writing when they exceed 10, naming the chain
+    of includes that leads to the 11th.
+  - Warns when the TXT answer at the name no longer fits a 512-byte UDP response.
+author: lms.mail contributors
+extends_documentation_fragment:
+  - lms.mail.dns_provider
+  - lms.mail.dns_provider.resolver
+options:
+  domain:
+    description: The domain whose SPF record (a TXT record at the domain itself) is managed.
+    type: str
+    required: true
+  mechanisms:
+    description:
+      - SPF terms to make present or absent, as written in a record, e.g. V(ip4:192.0.2.10),
+        V(include:_spf.mail.example), V(mx), V(-ip4:198.51.100.7), V(redirect=_spf.example).
+      - A term matches an existing one with the same mechanism and target whatever its
+        qualifier; with O(state=present) a different qualifier is replaced in place.
+      - Do not list C(all) here; use O(all).
+    type: list
+    elements: str
+    default: []
+  state:
+    description: Whether the O(mechanisms) must be present or absent.
+    type: str
+    choices: [present, absent]
+    default: present
+  all:
+    description:
+      - The record's C(all) term. Unset keeps the existing one; a new record gets V(~all).
+    type: str
+    choices: ["-all", "~all", "?all", "+all"]
+  merge_duplicates:
+    description:
+      - When the domain has two or more SPF records, merge them into the first one (its
+        terms first, then the others' terms it lacks) and delete the rest.
+      - When false, such a domain makes the module fail without changing anything.
+    type: bool
+    default: false
+  check_lookups:
+    description:
+      - Count the DNS lookups of the resulting record (following includes) and fail above 10.
+      - Include targets in zones of the provider are read through the provider, others through
+        O(resolver).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Allow the Moodle server to send for school.example, keep the office's include
+  lms.mail.spf_record:
+    provider: cloudflare
+    domain: school.example
+    mechanisms:
+      - ip4:192.0.2.10
+      - ip6:2001:db8::10
+  delegate_to: localhost
+
+- name: Remove a retired relay, tighten the policy (RFC 2136 with TSIG)
+  lms.mail.spf_record:
+    provider: rfc2136
+    server: ns1.school.example
+    tsig_key_name: ansible
+    tsig_key_secret: "{{ vault_tsig_secret }}"
+    domain: school.example
+    mechanisms: [ip4:198.51.100.7]
+    state: absent
+    all: "-all"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+record:
+  description:
+    - The SPF record after the task (in check mode, what it would be).
+    - Empty when the domain has none.
+  returned: always
+  type: str
+  sample: v=spf1 include:_spf.office.example ip4:192.0.2.10 ~all
+previous:
+  description: The SPF record before the task (records joined by C( | ) when there were several).
+  returned: always
+  type: str
+  sample: v=spf1 include:_spf.office.example ~all
+lookups:
+  description:
+    - DNS lookups a receiver makes to evaluate the record (RFC 7208 section 4.6.4).
+    - V(-1) when not counted.
+  returned: always
+  type: int
+  sample: 3
+lookup_problems:
+  description: Include or redirect targets that could not be followed (no SPF record, loops, DNS failures).
+  returned: always
+  type: list
+  elements: str
+records:
+  description: All TXT records at the domain after the task.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
+    PROVIDER_REQUIRED_IF,
+    PublishedLookup,
+    RecordSet,
+    build_provider,
+    provider_argument_spec,
+    record_dicts,
+    resolver_argument_spec,
+    udp_answer_size,
+    validate_domain,
+)
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError, Record
+from ansible_collections.lms.mail.plugins.module_utils.spf import (
+    SpfError,
+    SpfTempError,
+    combine_spf,
+    count_lookups,
+    is_spf,
+    merge_spf,
+    parse_term,
+)
+
+
+def run(module: AnsibleModule) -> dict:
+    params = module.params
+    domain = validate_domain(params["domain"])
+    terms = [t.strip() for t in params["mechanisms"] if t and t.strip()]
+    for term in terms:
+        parse_term(term)  # a syntax error fails here, before the provider is contacted
+
+    provider = build_provider(params)
+    records = RecordSet(provider, domain, "TXT")
+    spf = [r for r in records.current if is_spf(r.value)]
+    previous = " | ".join(r.value for r in spf)
+    if len(spf) > 1 and not params["merge_duplicates"]:
+        listing = "; ".join(repr(r.value) for r in spf)
+        raise SpfError(
+            f"{domain} has {len(spf)} SPF records ({listing}): receivers treat that as a permerror "
+            "and no SPF check passes. Set merge_duplicates: true to merge them into one."
+        )
+    base = combine_spf([r.value for r in spf]) if len(spf) > 1 else (spf[0].value if spf else None)
+
+    present = terms if params["state"] == "present" else []
+    absent = terms if params["state"] == "absent" else []
+    if base is None and not present and params["all"] is None:
+        # nothing to remove from a record that does not exist: do not create one
+        wanted_value = None
+    else:
+        wanted_value = merge_spf(base, present, absent, params["all"])
+
+    lookups, problems = -1, []
+    if wanted_value is not None and params["check_lookups"]:
+        lookup = PublishedLookup(
+            provider,
+            lambda: DnsLookup(params["resolver"], params["resolver_port"], params["timeout"]),
+        )
+        counted = count_lookups(wanted_value, domain, _safe_txt(lookup))
+        lookups, problems = counted.count, counted.problems
+        changes_record = len(spf) != 1 or spf[0].value != wanted_value
+        if counted.exceeded:
+            if changes_record:
+                raise SpfError(counted.message())
+            module.warn(counted.message())
+        for problem in problems:
+            module.warn(f"SPF include/redirect target problem: {problem}")
+
+    if wanted_value is None:
+        result = records.ensure([], lambda r: False, module.check_mode)
+    else:
+        wanted = [Record(domain, "TXT", wanted_value)]
+        result = records.ensure(wanted, lambda r: is_spf(r.value), module.check_mode, ttl=params["ttl"])
+    after_values = [r.value for r in result.after]
+    size = udp_answer_size(domain, after_values)
+    if size > 512:
+        module.warn(
+            f"the TXT answer at {domain} is {size} bytes, more than fits a 512-byte UDP response: "
+            "receivers without EDNS must retry over TCP and some fail the SPF check. Shorten the "
+            "record (fewer terms, ip ranges instead of single addresses) or move TXT records away."
+        )
+    output = {
+        "changed": result.changed,
+        "record": wanted_value or "",
+        "previous": previous,
+        "lookups": lookups,
+        "lookup_problems": problems,
+        "records": record_dicts(result.after),
+    }
+    if module._diff:
+        output["diff"] = result.diff(domain, "TXT")
+    return output
+
+
+def _safe_txt(lookup: PublishedLookup):
+    def txt(name: str) -> list[str]:
+        try:
+            return lookup.txt(name)
+        except DnsError as exc:
+            # counting reads other zones; their failure is a problem to report, not a reason
+            # to leave the record unpublished
+            raise SpfTempError(str(exc)) from None
+
+    return txt
+
+
+def main() -> None:
+    argument_spec = provider_argument_spec()
+    argument_spec.update(resolver_argument_spec())
+    argument_spec.update(
+        domain={"type": "str", "required": True},
+        mechanisms={"type": "list", "elements": "str", "default": []},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        all={"type": "str", "choices": ["-all", "~all", "?all", "+all"]},
+        merge_duplicates={"type": "bool", "default": False},
+        check_lookups={"type": "bool", "default": True},
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec, required_if=PROVIDER_REQUIRED_IF, supports_check_mode=True
+    )
+    try:
+        result = run(module)
+    except (DnsError, ValueError) as exc:
+        module.fail_json(msg=str(exc), error=type(exc).__name__)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
