@@ -1,0 +1,226 @@
+"""The record modules over the Cloudflare and DigitalOcean providers, against the local API
+emulators: in-process for the case list, and through `ansible-playbook` once per provider.
+
+Every DNS query a module might make outside the provider (the SPF lookup count) goes to a closed
+port on 127.0.0.1: the include target's zone is seeded in the emulator, so the count is served
+by the provider and nothing leaves this machine.
+"""
+
+from __future__ import annotations
+
+import abc
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dns.emulators import CloudflareEmulator, DigitalOceanEmulator
+from tests.dns.emulators._server import EmulatorServer
+from tests.dns.emulators.cloudflare import _txt_strings
+from tests.dns.modules import run_module, run_playbook
+
+DOMAIN = "school.test"
+OFFICE_SPF = "v=spf1 include:_spf.office.test ~all"
+VERIFICATION = "site-verification=Zm9vYmFyYmF6"
+MERGED = "v=spf1 include:_spf.office.test ip4:203.0.113.10 ~all"
+
+
+def closed_udp_port() -> int:
+    """A loopback port nothing listens on: a stray DNS query fails here, on this machine."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Backend(abc.ABC):
+    """One provider's emulator seen the same way for both: seed TXT, read TXT, count writes."""
+
+    provider: str
+    token: str
+    api: EmulatorServer
+
+    @abc.abstractmethod
+    def seed_txt(self, name: str, value: str) -> None:
+        """Store a TXT record as the provider would hold it."""
+
+    @abc.abstractmethod
+    def txt(self, name: str) -> list[tuple[str, str]]:
+        """(id, joined value) of the TXT records at a fully qualified name."""
+
+    def args(self, **extra: Any) -> dict[str, Any]:
+        base = {
+            "provider": self.provider,
+            "api_token": self.token,
+            "api_base_url": self.api.base_url,  # type: ignore[attr-defined]
+            "timeout": 5.0,
+            "resolver": ["127.0.0.1"],
+            "resolver_port": closed_udp_port(),
+        }
+        base.update(extra)
+        return base
+
+
+class CloudflareBackend(Backend):
+    provider = "cloudflare"
+    token = "cf-test-token"  # noqa: S105 - the emulator's fake token
+
+    def __init__(self, api: CloudflareEmulator) -> None:
+        self.api = api
+        api.add_zone(DOMAIN)
+        api.add_zone("office.test")
+        api.seed_record("office.test", "_spf.office.test", "TXT", '"v=spf1 ip4:192.0.2.0/24 -all"')
+
+    def seed_txt(self, name: str, value: str) -> None:
+        self.api.seed_record(DOMAIN, name, "TXT", f'"{value}"')
+
+    def txt(self, name: str) -> list[tuple[str, str]]:
+        out = []
+        for record in self.api.find(DOMAIN, name, "TXT"):
+            strings = _txt_strings(record["content"])
+            out.append((record["id"], "".join(strings) if strings is not None else record["content"]))
+        return out
+
+
+class DigitalOceanBackend(Backend):
+    provider = "digitalocean"
+    token = "do-test-token"  # noqa: S105 - the emulator's fake token
+
+    def __init__(self, api: DigitalOceanEmulator) -> None:
+        self.api = api
+        api.add_domain(DOMAIN)
+        api.add_domain("office.test")
+        api.seed_record("office.test", "_spf", "TXT", "v=spf1 ip4:192.0.2.0/24 -all")
+
+    @staticmethod
+    def _relative(name: str) -> str:
+        return "@" if name == DOMAIN else name[: -len(DOMAIN) - 1]
+
+    def seed_txt(self, name: str, value: str) -> None:
+        self.api.seed_record(DOMAIN, self._relative(name), "TXT", value)
+
+    def txt(self, name: str) -> list[tuple[str, str]]:
+        return [(str(r["id"]), r["data"]) for r in self.api.find(DOMAIN, self._relative(name), "TXT")]
+
+
+@pytest.fixture(params=["cloudflare", "digitalocean"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "cloudflare":
+        return CloudflareBackend(request.getfixturevalue("cloudflare_api"))
+    return DigitalOceanBackend(request.getfixturevalue("digitalocean_api"))
+
+
+def spf(backend: Backend, **extra: Any) -> dict[str, Any]:
+    return backend.args(domain=DOMAIN, mechanisms=["ip4:203.0.113.10"], **extra)
+
+
+def seed_customer_zone(backend: Backend) -> dict[str, str]:
+    """The apex as customers have it: their office's SPF and a site-verification TXT."""
+    backend.seed_txt(DOMAIN, OFFICE_SPF)
+    backend.seed_txt(DOMAIN, VERIFICATION)
+    return {value: rid for rid, value in backend.txt(DOMAIN)}
+
+
+def test_spf_created_from_nothing(backend: Backend) -> None:
+    result = run_module("spf_record", spf(backend))
+    assert result["changed"] is True and not result.get("failed"), result
+    assert [v for _, v in backend.txt(DOMAIN)] == ["v=spf1 ip4:203.0.113.10 ~all"]
+
+
+def test_spf_merge_keeps_order_all_and_the_other_txt(backend: Backend) -> None:
+    before = seed_customer_zone(backend)
+    backend.api.clear_log()
+    result = run_module("spf_record", spf(backend))
+    assert result["changed"] is True and result["record"] == MERGED, result
+    after = {value: rid for rid, value in backend.txt(DOMAIN)}
+    # The one SPF record changed in place (same id); the verification record is untouched.
+    assert after == {MERGED: before[OFFICE_SPF], VERIFICATION: before[VERIFICATION]}
+    assert [w.method for w in backend.api.writes()] in (["PATCH"], ["PUT"])
+
+
+def test_second_run_changes_nothing_and_writes_nothing(backend: Backend) -> None:
+    seed_customer_zone(backend)
+    assert run_module("spf_record", spf(backend))["changed"] is True
+    backend.api.clear_log()
+    again = run_module("spf_record", spf(backend))
+    assert again["changed"] is False and again["record"] == MERGED, again
+    assert backend.api.writes() == []
+
+
+def test_check_mode_writes_nothing_and_diff_shows_before_and_after(backend: Backend) -> None:
+    before = seed_customer_zone(backend)
+    backend.api.clear_log()
+    result = run_module("spf_record", spf(backend), check_mode=True, diff=True)
+    assert result["changed"] is True and result["record"] == MERGED, result
+    assert backend.api.writes() == []
+    assert {value: rid for rid, value in backend.txt(DOMAIN)} == before
+    diff = result["diff"]
+    assert OFFICE_SPF in diff["before"] and MERGED not in diff["before"]
+    assert MERGED in diff["after"] and OFFICE_SPF not in diff["after"]
+    assert VERIFICATION in diff["before"] and VERIFICATION in diff["after"]
+
+
+def test_two_spf_records_are_refused_without_a_write(backend: Backend) -> None:
+    backend.seed_txt(DOMAIN, OFFICE_SPF)
+    backend.seed_txt(DOMAIN, "v=spf1 mx -all")
+    backend.api.clear_log()
+    result = run_module("spf_record", spf(backend))
+    assert result.get("failed") is True and "2 SPF records" in result["msg"], result
+    assert backend.api.writes() == []
+
+
+def test_bad_token_fails_clearly_without_printing_it(backend: Backend) -> None:
+    wrong = "wrong-token-9d1c"
+    result = run_module("spf_record", spf(backend, api_token=wrong))
+    assert result.get("failed") is True and result["error"] == "AuthenticationFailed", result
+    assert "HTTP 401" in result["msg"] and wrong not in str(result)
+
+
+def test_rate_limited_once_then_published(backend: Backend) -> None:
+    seed_customer_zone(backend)
+    backend.api.inject(status=429, retry_after=1, times=1, method="GET")
+    result = run_module("spf_record", spf(backend))
+    assert result["changed"] is True and not result.get("failed"), result
+    assert any(r.status == 429 for r in backend.api.requests())
+    assert MERGED in [v for _, v in backend.txt(DOMAIN)]
+
+
+def test_zone_not_found_is_a_clear_failure(backend: Backend) -> None:
+    result = run_module("spf_record", backend.args(domain="other.test", mechanisms=["mx"]))
+    assert result.get("failed") is True and result["error"] == "ZoneNotFound", result
+    assert "other.test" in result["msg"]
+    assert backend.api.writes() == []
+
+
+def test_spf_record_through_ansible_playbook(backend: Backend, tmp_path: Path) -> None:
+    before = seed_customer_zone(backend)
+    task = {"lms.mail.spf_record": spf(backend)}
+    tasks = [
+        {"name": "check mode writes nothing", **task, "check_mode": True, "register": "dry"},
+        {"name": "merge", **task, "register": "first"},
+        {"name": "second run", **task, "register": "second"},
+        {
+            "name": "results",
+            "ansible.builtin.assert": {
+                "that": [
+                    "dry is changed",
+                    "first is changed",
+                    "second is not changed",
+                    f"first.record == '{MERGED}'",
+                ]
+            },
+        },
+    ]
+    backend.api.clear_log()
+    proc = run_playbook(tmp_path, tasks, "--diff")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # changed: the check-mode task (it would change) and the real merge; not the second run
+    assert "ok=4" in proc.stdout and "changed=2" in proc.stdout and "failed=0" in proc.stdout
+    assert f"+{DOMAIN}. " in proc.stdout and MERGED in proc.stdout  # --diff printed the new set
+    assert backend.token not in proc.stdout + proc.stderr  # no_log on the token
+    # Exactly one write in the whole play: the in-place update of the SPF record.
+    assert len(backend.api.writes()) == 1
+    assert {value: rid for rid, value in backend.txt(DOMAIN)} == {
+        MERGED: before[OFFICE_SPF],
+        VERIFICATION: before[VERIFICATION],
+    }
