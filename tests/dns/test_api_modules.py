@@ -54,8 +54,6 @@ class Backend(abc.ABC):
             "api_token": self.token,
             "api_base_url": self.api.base_url,  # type: ignore[attr-defined]
             "timeout": 5.0,
-            "resolver": ["127.0.0.1"],
-            "resolver_port": closed_udp_port(),
         }
         base.update(extra)
         return base
@@ -111,7 +109,14 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
 
 def spf(backend: Backend, **extra: Any) -> dict[str, Any]:
-    return backend.args(domain=DOMAIN, mechanisms=["ip4:203.0.113.10"], **extra)
+    args = backend.args(
+        domain=DOMAIN,
+        mechanisms=["ip4:203.0.113.10"],
+        resolver=["127.0.0.1"],
+        resolver_port=closed_udp_port(),
+    )
+    args.update(extra)
+    return args
 
 
 def seed_customer_zone(backend: Backend) -> dict[str, str]:
@@ -186,7 +191,7 @@ def test_rate_limited_once_then_published(backend: Backend) -> None:
 
 
 def test_zone_not_found_is_a_clear_failure(backend: Backend) -> None:
-    result = run_module("spf_record", backend.args(domain="other.test", mechanisms=["mx"]))
+    result = run_module("spf_record", spf(backend, domain="other.test", mechanisms=["mx"]))
     assert result.get("failed") is True and result["error"] == "ZoneNotFound", result
     assert "other.test" in result["msg"]
     assert backend.api.writes() == []
@@ -224,3 +229,45 @@ def test_spf_record_through_ansible_playbook(backend: Backend, tmp_path: Path) -
         MERGED: before[OFFICE_SPF],
         VERIFICATION: before[VERIFICATION],
     }
+
+
+@pytest.fixture(scope="session")
+def rsa_4096_pem() -> str:
+    """A real 4096-bit public key (generated once per run): the largest key the DKIM record
+    must carry, 3 character-strings of 255 bytes."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def test_dkim_4096_round_trips_and_the_second_run_writes_nothing(backend: Backend, rsa_4096_pem: str) -> None:
+    name = f"s2026._domainkey.{DOMAIN}"
+    args = backend.args(domain=DOMAIN, selector="s2026", public_key=rsa_4096_pem)
+    first = run_module("dkim_record", args)
+    assert first["changed"] is True and first["key_bits"] == 4096, first
+    published = [value for _, value in backend.txt(name)]
+    assert published == [first["record"]] and len(first["record"]) > 700
+    if isinstance(backend, CloudflareBackend):
+        # Cloudflare holds it as quoted character-strings of at most 255 bytes each.
+        strings = _txt_strings(backend.api.find(DOMAIN, name, "TXT")[0]["content"])
+        assert strings is not None and len(strings) == 3 and all(len(s) <= 255 for s in strings)
+    backend.api.clear_log()
+    again = run_module("dkim_record", args)
+    assert again["changed"] is False and again["record"] == first["record"], again
+    assert backend.api.writes() == []
+
+
+def test_dkim_absent_removes_only_that_selector(backend: Backend, rsa_4096_pem: str) -> None:
+    for selector in ("old", "new"):
+        args = backend.args(domain=DOMAIN, selector=selector, public_key=rsa_4096_pem)
+        assert run_module("dkim_record", args)["changed"] is True
+    retired = run_module("dkim_record", backend.args(domain=DOMAIN, selector="old", state="absent"))
+    assert retired["changed"] is True, retired
+    assert backend.txt(f"old._domainkey.{DOMAIN}") == []
+    assert len(backend.txt(f"new._domainkey.{DOMAIN}")) == 1
