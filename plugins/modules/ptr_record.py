@@ -1,0 +1,183 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ptr_record
+short_description: Point an IP address's reverse DNS (PTR) at the mail server's host name
+version_added: 0.1.0
+description:
+  - Sets the PTR record of an IPv4 or IPv6 address to a host name, leaving one PTR.
+  - V(rfc2136) and V(cloudflare) write the PTR into the reverse zone (C(in-addr.arpa) or
+    C(ip6.arpa)) when the provider serves it; V(digitalocean) renames the droplet that holds the
+    address, which is how DigitalOcean sets reverse DNS.
+  - When the provider cannot set the PTR (no reverse zone, no droplet with that address), the
+    module fails with the instruction for the hosting provider's control panel.
+  - Returns whether forward-confirmed reverse DNS holds (PTR to the name, and the name's A or
+    AAAA records contain the address), which receivers check before accepting mail.
+author: lms.mail contributors
+extends_documentation_fragment:
+  - lms.mail.dns_provider
+  - lms.mail.dns_provider.resolver
+options:
+  ip:
+    description: The sending server's public IPv4 or IPv6 address.
+    type: str
+    required: true
+  hostname:
+    description: The host name the address must resolve back to (the server's HELO name).
+    type: str
+    required: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+notes:
+  - The forward check reads the host name's A/AAAA records through the provider when it serves
+    the name's zone (so a record created just before counts), otherwise through O(resolver).
+"""
+
+EXAMPLES = r"""
+- name: Reverse DNS of the mail server (reverse zone on our BIND)
+  lms.mail.ptr_record:
+    provider: rfc2136
+    server: ns1.school.example
+    tsig_key_name: ansible
+    tsig_key_secret: "{{ vault_tsig_secret }}"
+    ip: 192.0.2.25
+    hostname: mail.school.example
+  delegate_to: localhost
+  register: ptr
+
+- name: Stop when receivers would not see forward-confirmed reverse DNS
+  ansible.builtin.assert:
+    that: ptr.fcrdns
+"""
+
+RETURN = r"""
+ptr:
+  description: The PTR names of the address after the task (in check mode, what they would be).
+  returned: always
+  type: list
+  elements: str
+  sample: [mail.school.example]
+previous:
+  description: The PTR names before the task.
+  returned: always
+  type: list
+  elements: str
+fcrdns:
+  description: Whether a PTR name resolves back to the address (forward-confirmed reverse DNS).
+  returned: always
+  type: bool
+forward_addresses:
+  description: The addresses of O(hostname) of the same IP version.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import ipaddress
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
+    DEFAULT_TTL,
+    PROVIDER_REQUIRED_IF,
+    PublishedLookup,
+    build_provider,
+    provider_argument_spec,
+    render,
+    resolver_argument_spec,
+    validate_domain,
+)
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError, Record, reverse_name
+from ansible_collections.lms.mail.plugins.module_utils.spf import SpfTempError
+
+# addresses a server may have on its interface but never shows to a receiver (RFC 1918, CGNAT,
+# unique local); the documentation ranges are left out because labs and tests use them
+_INTERNAL = [
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+]
+
+
+def run(module: AnsibleModule) -> dict:
+    params = module.params
+    try:
+        ip = ipaddress.ip_address(params["ip"].strip())
+    except ValueError:
+        raise ValueError(f"ip {params['ip']!r} is not an IPv4 or IPv6 address") from None
+    if ip.is_loopback or ip.is_link_local or any(ip in net for net in _INTERNAL if net.version == ip.version):
+        module.warn(f"{ip} is not a public address: receivers see the server's public address, not this one")
+    hostname = validate_domain(params["hostname"], "hostname")
+
+    provider = build_provider(params)
+    current = provider.get_ptr(str(ip))
+    previous = [r.value.rstrip(".").lower() for r in current]
+    changed = previous != [hostname]
+    if changed and not module.check_mode:
+        changed = provider.set_ptr(str(ip), hostname, params["ttl"] or DEFAULT_TTL)
+    after = [hostname] if changed else previous
+
+    lookup = PublishedLookup(
+        provider, lambda: DnsLookup(params["resolver"], params["resolver_port"], params["timeout"])
+    )
+    addresses: list[str] = []
+    confirmed = False
+    for name in after:
+        try:
+            found = lookup.addresses(name, ip.version)
+        except (SpfTempError, DnsError) as exc:
+            module.warn(f"could not read the addresses of {name}: {exc}")
+            continue
+        if name == hostname:
+            addresses = found
+        if any(ipaddress.ip_address(a) == ip for a in found):
+            confirmed = True
+    if not confirmed:
+        kind = "A" if ip.version == 4 else "AAAA"
+        module.warn(
+            f"forward-confirmed reverse DNS does not hold: {hostname} has no {kind} record {ip}. "
+            f"Publish {hostname} {kind} {ip}, or receivers may refuse the server's mail."
+        )
+
+    name = reverse_name(str(ip))
+    output = {
+        "changed": changed,
+        "ptr": after,
+        "previous": previous,
+        "fcrdns": confirmed,
+        "forward_addresses": addresses,
+    }
+    if module._diff:
+        ttl = current[0].ttl if current else DEFAULT_TTL
+        output["diff"] = {
+            "before": render([Record(name, "PTR", v, ttl) for v in previous]),
+            "after": render([Record(name, "PTR", v, params["ttl"] or ttl) for v in after]),
+            "before_header": f"{name} PTR (before)",
+            "after_header": f"{name} PTR (after)",
+        }
+    return output
+
+
+def main() -> None:
+    argument_spec = provider_argument_spec()
+    argument_spec.update(resolver_argument_spec())
+    argument_spec.update(
+        ip={"type": "str", "required": True},
+        hostname={"type": "str", "required": True},
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec, required_if=PROVIDER_REQUIRED_IF, supports_check_mode=True
+    )
+    try:
+        result = run(module)
+    except (DnsError, ValueError) as exc:
+        module.fail_json(msg=str(exc), error=type(exc).__name__)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
