@@ -353,9 +353,12 @@ class DigitalOceanProvider(DnsProvider):
             raise DnsError(f"DigitalOcean gave no action while {what}")
         poll = self._new(_Action, id=action["id"], droplet_id=droplet_id, status=action.get("status"))
         deadline = time.monotonic() + self.action_timeout
+        # A rename usually completes within a second or two: poll soon, then less often.
+        wait = min(0.5, self.action_poll_interval)
         while poll.status == "in-progress" and time.monotonic() < deadline:
-            self._transport.sleep(self.action_poll_interval)
+            self._transport.sleep(wait)
             self._call(what, poll.load)
+            wait = min(wait * 2, self.action_poll_interval)
         if poll.status != "completed":
             raise DnsError(
                 f"DigitalOcean action {poll.id} ({what}) ended as {poll.status!r}, not 'completed'"

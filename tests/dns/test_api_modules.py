@@ -271,3 +271,85 @@ def test_dkim_absent_removes_only_that_selector(backend: Backend, rsa_4096_pem: 
     assert retired["changed"] is True, retired
     assert backend.txt(f"old._domainkey.{DOMAIN}") == []
     assert len(backend.txt(f"new._domainkey.{DOMAIN}")) == 1
+
+
+def ptr_args(backend: Backend, **extra: Any) -> dict[str, Any]:
+    args = backend.args(
+        ip="203.0.113.10",
+        hostname=f"mail.{DOMAIN}",
+        resolver=["127.0.0.1"],
+        resolver_port=closed_udp_port(),
+    )
+    args.update(extra)
+    return args
+
+
+def test_ptr_record_renames_the_droplet(digitalocean_api: DigitalOceanEmulator) -> None:
+    backend = DigitalOceanBackend(digitalocean_api)
+    api = digitalocean_api
+    web = api.add_droplet("web-1", "203.0.113.10")
+    api.seed_record(DOMAIN, "mail", "A", "203.0.113.10")
+    api.clear_log()
+
+    dry = run_module("ptr_record", ptr_args(backend), check_mode=True, diff=True)
+    assert dry["changed"] is True and dry["previous"] == ["web-1"], dry
+    assert api.writes() == [] and api.droplets[web]["name"] == "web-1"
+    assert "web-1" in dry["diff"]["before"] and f"mail.{DOMAIN}" in dry["diff"]["after"]
+
+    done = run_module("ptr_record", ptr_args(backend))
+    assert done["changed"] is True and done["ptr"] == [f"mail.{DOMAIN}"] and done["fcrdns"] is True, done
+    assert api.droplets[web]["name"] == f"mail.{DOMAIN}"
+    assert [(w.path.rstrip("/"), w.body) for w in api.writes()] == [
+        (f"/v2/droplets/{web}/actions", {"type": "rename", "name": f"mail.{DOMAIN}"})
+    ]
+
+    api.clear_log()
+    again = run_module("ptr_record", ptr_args(backend))
+    assert again["changed"] is False and again["fcrdns"] is True, again
+    assert api.writes() == []
+
+
+def test_ptr_record_without_a_droplet_gives_the_panel_instruction(
+    digitalocean_api: DigitalOceanEmulator,
+) -> None:
+    backend = DigitalOceanBackend(digitalocean_api)
+    result = run_module("ptr_record", ptr_args(backend))
+    assert result.get("failed") is True and result["error"] == "PtrUnsupported", result
+    assert "control panel of the hosting provider" in result["msg"] and "203.0.113.10" in result["msg"]
+    assert digitalocean_api.writes() == []
+
+
+def test_ptr_record_in_a_cloudflare_reverse_zone(cloudflare_api: CloudflareEmulator) -> None:
+    backend = CloudflareBackend(cloudflare_api)
+    no_zone = run_module("ptr_record", ptr_args(backend))
+    assert no_zone.get("failed") is True and no_zone["error"] == "PtrUnsupported", no_zone
+    assert "delegated to this Cloudflare account" in no_zone["msg"]
+
+    cloudflare_api.add_zone("113.0.203.in-addr.arpa")
+    cloudflare_api.seed_record(DOMAIN, f"mail.{DOMAIN}", "A", "203.0.113.10")
+    done = run_module("ptr_record", ptr_args(backend))
+    assert done["changed"] is True and done["fcrdns"] is True, done
+    published = cloudflare_api.find("113.0.203.in-addr.arpa", "10.113.0.203.in-addr.arpa", "PTR")
+    assert [r["content"] for r in published] == [f"mail.{DOMAIN}"]
+    cloudflare_api.clear_log()
+    assert run_module("ptr_record", ptr_args(backend))["changed"] is False
+    assert cloudflare_api.writes() == []
+
+
+def test_ptr_record_through_ansible_playbook(digitalocean_api: DigitalOceanEmulator, tmp_path: Path) -> None:
+    backend = DigitalOceanBackend(digitalocean_api)
+    web = digitalocean_api.add_droplet("web-1", "203.0.113.10")
+    digitalocean_api.seed_record(DOMAIN, "mail", "A", "203.0.113.10")
+    task = {"lms.mail.ptr_record": ptr_args(backend)}
+    tasks = [
+        {"name": "rename", **task, "register": "first"},
+        {"name": "again", **task, "register": "second"},
+        {
+            "name": "results",
+            "ansible.builtin.assert": {"that": ["first is changed", "first.fcrdns", "second is not changed"]},
+        },
+    ]
+    proc = run_playbook(tmp_path, tasks)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert digitalocean_api.droplets[web]["name"] == f"mail.{DOMAIN}"
+    assert len(digitalocean_api.writes()) == 1

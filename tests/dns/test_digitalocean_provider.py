@@ -272,6 +272,18 @@ def test_ptr_renames_the_droplet_holding_the_address(
     assert [r.value for r in do.get_ptr("203.0.113.10")] == ["mail.school.test"]
 
 
+def test_a_rename_action_that_errors_is_a_failure(
+    api: DigitalOceanEmulator, do: DigitalOceanProvider
+) -> None:
+    web = api.add_droplet("web-1", "203.0.113.10")
+    api.action_outcome = "errored"
+    api.action_polls = 3
+    with pytest.raises(DnsError, match="ended as 'errored'"):
+        do.set_ptr("203.0.113.10", "mail.school.test")
+    assert api.droplets[web]["name"] == "web-1"
+    assert len([r for r in api.requests("GET") if "/actions/" in r.path]) == 3
+
+
 def test_ptr_for_an_address_no_droplet_holds_gives_the_panel_instruction(
     api: DigitalOceanEmulator, do: DigitalOceanProvider
 ) -> None:

@@ -41,6 +41,9 @@ class DigitalOceanEmulator(EmulatorServer):
         # Where pagination links point. DigitalOcean's links are absolute URLs; None means this
         # emulator's own origin. A test sets a foreign origin to prove the client never follows it.
         self.links_origin: str | None = None
+        # How droplet actions end, and after how many polls: tests make them slow or fail.
+        self.action_outcome = "completed"
+        self.action_polls = 1
         self._ids = itertools.count(1000)
 
     @property
@@ -242,9 +245,13 @@ class DigitalOceanEmulator(EmulatorServer):
         if action is None:
             return _error(404, "not_found", "The resource you were accessing could not be found.")
         if action["status"] == "in-progress":
-            self.droplets[action["resource_id"]]["name"] = action.pop("_pending_name")
-            action["status"] = "completed"
-            action["completed_at"] = _now()
+            action["_polls"] = action.get("_polls", 0) + 1
+            if action["_polls"] >= self.action_polls:
+                pending = action.pop("_pending_name")
+                if self.action_outcome == "completed":
+                    self.droplets[action["resource_id"]]["name"] = pending
+                action["status"] = self.action_outcome
+                action["completed_at"] = _now()
         return Response(200, {"action": _public(action)})
 
     # -- helpers ---------------------------------------------------------------------------------
