@@ -353,3 +353,24 @@ def test_ptr_record_through_ansible_playbook(digitalocean_api: DigitalOceanEmula
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert digitalocean_api.droplets[web]["name"] == f"mail.{DOMAIN}"
     assert len(digitalocean_api.writes()) == 1
+
+
+def test_dmarc_changes_only_the_dmarc_record(backend: Backend) -> None:
+    name = f"_dmarc.{DOMAIN}"
+    backend.seed_txt(name, "v=DMARC1; p=none; rua=mailto:dmarc@school.test")
+    backend.seed_txt(name, "unrelated-note=keep-me")
+    args = backend.args(domain=DOMAIN, policy="quarantine", percent=50)
+    result = run_module("dmarc_record", args)
+    assert result["changed"] is True, result
+    # The published rua is kept, the new tags are set, the other TXT at the name stays.
+    assert result["tags"]["rua"] == "mailto:dmarc@school.test" and result["tags"]["p"] == "quarantine"
+    assert sorted(v for _, v in backend.txt(name)) == sorted([result["record"], "unrelated-note=keep-me"])
+    backend.api.clear_log()
+    assert run_module("dmarc_record", args)["changed"] is False
+    assert backend.api.writes() == []
+
+
+def test_dmarc_invalid_tag_fails_before_any_request(backend: Backend) -> None:
+    result = run_module("dmarc_record", backend.args(domain=DOMAIN, policy="reject", percent=150))
+    assert result.get("failed") is True and "pct" in result["msg"].lower(), result
+    assert backend.api.requests() == []
