@@ -44,6 +44,7 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_PAGE_SIZE = 100
+IDENTICAL_RECORD = 81058  # Cloudflare's error code for "An identical record already exists."
 
 
 def ptr_panel_instruction(ip: str) -> str:
@@ -126,16 +127,24 @@ class CloudflareProvider(DnsProvider):
 
     def create_record(self, zone: Zone, record: Record) -> Record:
         fqdn = _normalise_name(record.name)
-        created = self._call(
-            f"creating the {record.type} record at {fqdn}",
-            lambda: self._client.dns.records.create(
-                zone_id=zone.id,
-                name=fqdn,
-                type=record.type,  # type: ignore[arg-type]
-                content=_to_content(record),
-                ttl=record.ttl,
-            ),
-        )
+        try:
+            created = self._call(
+                f"creating the {record.type} record at {fqdn}",
+                lambda: self._client.dns.records.create(
+                    zone_id=zone.id,
+                    name=fqdn,
+                    type=record.type,  # type: ignore[arg-type]
+                    content=_to_content(record),
+                    ttl=record.ttl,
+                ),
+            )
+        except _AlreadyThere:
+            # The SDK retries a POST after a 5xx; when the first attempt was applied after all,
+            # Cloudflare refuses the repeat as identical. The record is there: that is success.
+            for existing in self.list_records(zone, fqdn, record.type):
+                if existing.value == record.value:
+                    return existing
+            raise
         return self._to_record(created)
 
     def update_record(self, zone: Zone, old: Record, new: Record) -> Record:
@@ -228,6 +237,10 @@ class CloudflareProvider(DnsProvider):
             ) from None
         except cloudflare.NotFoundError as err:
             raise _RecordGone(f"Cloudflare found nothing while {what}: {_api_messages(err)}") from None
+        except cloudflare.BadRequestError as err:
+            if IDENTICAL_RECORD in _api_codes(err):
+                raise _AlreadyThere(f"Cloudflare already holds that record ({what})") from None
+            raise DnsError(f"Cloudflare refused the request while {what}: {_api_messages(err)}") from None
         except cloudflare.APIStatusError as err:
             raise DnsError(
                 f"Cloudflare API error while {what}: HTTP {err.status_code}: {_api_messages(err)}"
@@ -243,6 +256,16 @@ class CloudflareProvider(DnsProvider):
 
 class _RecordGone(DnsError):
     """Cloudflare answered 404 (a record or zone id that no longer exists)."""
+
+
+class _AlreadyThere(DnsError):
+    """Cloudflare refused a create because an identical record exists."""
+
+
+def _api_codes(err: Any) -> set[int]:
+    body = getattr(err, "body", None)
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return {e.get("code") for e in errors or [] if isinstance(e, dict)}
 
 
 def _api_messages(err: Any) -> str:

@@ -171,6 +171,18 @@ def test_500_then_success(api: CloudflareEmulator, cf: CloudflareProvider) -> No
     assert [r.status for r in list_requests(api)] == [500, 200]
 
 
+def test_a_create_applied_before_a_500_is_not_duplicated(
+    api: CloudflareEmulator, cf: CloudflareProvider
+) -> None:
+    # The SDK repeats the POST after the 500; Cloudflare refuses the repeat as identical.
+    zone = cf.find_zone(ZONE)
+    api.inject(status=500, retry_after=0.05, times=1, method="POST", after=True)
+    created = cf.create_record(zone, Record(name=ZONE, type="TXT", value=SPF))
+    assert created.value == SPF and created.id == api.find(ZONE, ZONE, "TXT")[0]["id"]
+    assert len(api.find(ZONE, ZONE, "TXT")) == 1
+    assert [r.status for r in api.requests("POST")] == [500, 400]
+
+
 def test_bad_token_is_a_clear_error_without_the_token(api: CloudflareEmulator) -> None:
     wrong = "not-the-right-token-3f9a"
     cf = CloudflareProvider(wrong, base_url=api.base_url, max_retries=0)

@@ -182,10 +182,11 @@ def test_500_on_a_read_is_retried(api: DigitalOceanEmulator, do: DigitalOceanPro
 def test_500_on_a_create_is_not_repeated(api: DigitalOceanEmulator, do: DigitalOceanProvider) -> None:
     # A POST that failed with 5xx may have been applied; a blind retry could duplicate the record.
     zone = do.find_zone(ZONE)
-    api.inject(status=500, times=1, method="POST")
+    api.inject(status=500, times=1, method="POST", after=True)
     with pytest.raises(DnsError, match="HTTP 500.*run again"):
         do.create_record(zone, Record(name=ZONE, type="TXT", value=SPF))
     assert len(api.requests("POST")) == 1
+    assert len(api.find(ZONE, "@", "TXT")) == 1  # applied once, never twice
 
 
 def test_bad_token_is_a_clear_error_without_the_token(api: DigitalOceanEmulator) -> None:

@@ -34,6 +34,9 @@ class Fault:
     retry_after: float | None = None
     times: int = 1
     method: str | None = None
+    # True: the request is carried out, then answered with the error (a write that was applied
+    # although the client saw a failure, as after a gateway error).
+    after: bool = False
     path_contains: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
@@ -143,6 +146,9 @@ class EmulatorServer(abc.ABC):
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and fault.status:
+            if fault.after:
+                with self._lock:
+                    self.handle(method, parsed.path, query, body, headers)
             extra = {}
             if fault.retry_after is not None:
                 ra = fault.retry_after
