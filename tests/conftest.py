@@ -4,5 +4,6 @@ pyproject.toml puts ./collections on the path (it links back to this checkout)."
 # Fixture modules, one per kind of local server the tests start (a real BIND, the HTTP
 # emulators of Cloudflare's and DigitalOcean's APIs).
 pytest_plugins: list[str] = [
+    "tests.dns.bind",
     "tests.dns.emulator_fixtures",
 ]

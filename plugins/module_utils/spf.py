@@ -492,7 +492,9 @@ class _Evaluator:
             raise _PermError(str(exc)) from None
         for term in record.directives:
             if self._matches(term, domain, depth):
-                self.matched = f"{domain}: {term.text}"
+                # name the whole path: the include that matched, then what matched inside it
+                inner = f" -> {self.matched}" if term.name == "include" else ""
+                self.matched = f"{domain}: {term.text}{inner}"
                 return QUALIFIER_RESULTS[term.effective_qualifier]
         redirect = record.find("redirect")
         if redirect is not None and record.find("all") is None:
@@ -501,6 +503,8 @@ class _Evaluator:
             result = self.check_host(target, depth + 1)
             if result == "none":
                 raise _PermError(f"redirect target {target} has no SPF record")
+            if self.matched:
+                self.matched = f"{domain}: {redirect.text} -> {self.matched}"
             return result
         return "neutral"
 
@@ -513,10 +517,12 @@ class _Evaluator:
             return self.ip.version == network.version and self.ip in network
         if name == "include":
             self._count_term()
+            self.matched = ""
             result = self.check_host(self._expand(term.arg, domain), depth + 1)
             if result == "pass":
                 return True
             if result in ("fail", "softfail", "neutral"):
+                self.matched = ""  # what matched inside a non-matching include is no answer
                 return False
             if result == "temperror":
                 raise _TempError(f"include:{term.arg} gave temperror")

@@ -1,0 +1,55 @@
+"""Run lms.mail modules the two ways the tests need: in-process (fast, for the case list) and
+through a real `ansible-playbook` (the way users run them)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from ansible.module_utils.testing import patch_module_args
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_module(name: str, args: dict, check_mode: bool = False, diff: bool = False) -> dict:
+    """The JSON result of lms.mail.<name> run in this process, as Ansible would receive it."""
+    module = importlib.import_module(f"ansible_collections.lms.mail.plugins.modules.{name}")
+    module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    out = io.StringIO()
+    with patch_module_args(module_args), contextlib.redirect_stdout(out):
+        try:
+            module.main()
+        except SystemExit:
+            pass
+        else:
+            raise AssertionError(f"{name} returned without exit_json/fail_json")
+    return json.loads(out.getvalue())
+
+
+def run_playbook(tmp_path: Path, tasks: list[dict], *extra: str) -> subprocess.CompletedProcess:
+    """ansible-playbook on localhost with the repository's ansible.cfg and the venv's Python."""
+    playbook = tmp_path / "play.yml"
+    play = {
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": sys.executable},
+        "tasks": tasks,
+    }
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook), *extra],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
