@@ -231,24 +231,9 @@ def test_spf_record_through_ansible_playbook(backend: Backend, tmp_path: Path) -
     }
 
 
-@pytest.fixture(scope="session")
-def rsa_4096_pem() -> str:
-    """A real 4096-bit public key (generated once per run): the largest key the DKIM record
-    must carry, 3 character-strings of 255 bytes."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
-def test_dkim_4096_round_trips_and_the_second_run_writes_nothing(backend: Backend, rsa_4096_pem: str) -> None:
+def test_dkim_4096_round_trips_and_the_second_run_writes_nothing(backend: Backend, rsa4096_pem: str) -> None:
     name = f"s2026._domainkey.{DOMAIN}"
-    args = backend.args(domain=DOMAIN, selector="s2026", public_key=rsa_4096_pem)
+    args = backend.args(domain=DOMAIN, selector="s2026", public_key=rsa4096_pem)
     first = run_module("dkim_record", args)
     assert first["changed"] is True and first["key_bits"] == 4096, first
     published = [value for _, value in backend.txt(name)]
@@ -263,9 +248,9 @@ def test_dkim_4096_round_trips_and_the_second_run_writes_nothing(backend: Backen
     assert backend.api.writes() == []
 
 
-def test_dkim_absent_removes_only_that_selector(backend: Backend, rsa_4096_pem: str) -> None:
+def test_dkim_absent_removes_only_that_selector(backend: Backend, rsa4096_pem: str) -> None:
     for selector in ("old", "new"):
-        args = backend.args(domain=DOMAIN, selector=selector, public_key=rsa_4096_pem)
+        args = backend.args(domain=DOMAIN, selector=selector, public_key=rsa4096_pem)
         assert run_module("dkim_record", args)["changed"] is True
     retired = run_module("dkim_record", backend.args(domain=DOMAIN, selector="old", state="absent"))
     assert retired["changed"] is True, retired
