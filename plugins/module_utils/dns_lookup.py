@@ -55,6 +55,11 @@ class DnsLookup:
         except dns.resolver.NXDOMAIN:
             return None
         except dns.resolver.NoNameservers as exc:
+            errors = exc.kwargs.get("errors") or []
+            if errors and all(error[3] == "REFUSED" for error in errors):
+                # an authoritative-only server (a lab's DNS) refuses names outside its zones:
+                # through it, such a name has no data, which is what a receiver using it sees
+                return None
             raise SpfTempError(f"no server at {self.where} answered {name} {rtype}: {exc}") from None
         except dns.exception.Timeout:
             raise SpfTempError(f"no answer from {self.where} for {name} {rtype} (timeout)") from None

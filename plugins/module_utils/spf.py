@@ -304,10 +304,11 @@ def merge_spf(
 def combine_spf(values: list[str]) -> str:
     """One record from several (two SPF records are a permerror at every receiver).
 
-    The first record's terms come first in their order, then terms only the others have;
-    'all' is the first record's (or, without one, the first found), and it ends the directives.
+    DNS returns an RRset in no fixed order (BIND rotates it), so the records are taken in sorted
+    order to give the same result on every run: the first one's terms in their order, then terms
+    only the others have; 'all' is the first one's (or the first found), ending the directives.
     """
-    records = [parse_spf(v) for v in values]
+    records = [parse_spf(v) for v in sorted(values)]
     directives: list[Term] = []
     modifiers: list[Term] = []
     all_term: Term | None = None

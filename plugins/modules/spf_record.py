@@ -49,8 +49,9 @@ options:
     choices: ["-all", "~all", "?all", "+all"]
   merge_duplicates:
     description:
-      - When the domain has two or more SPF records, merge them into the first one (its
-        terms first, then the others' terms it lacks) and delete the rest.
+      - When the domain has two or more SPF records, merge them into one and delete the rest.
+        The records are taken in sorted order; the first one's terms and C(all) come first,
+        then the terms only the others have.
       - When false, such a domain makes the module fail without changing anything.
     type: bool
     default: false

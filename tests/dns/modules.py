@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,6 +23,9 @@ def run_module(name: str, args: dict, check_mode: bool = False, diff: bool = Fal
     """The JSON result of lms.mail.<name> run in this process, as Ansible would receive it."""
     module = importlib.import_module(f"ansible_collections.lms.mail.plugins.modules.{name}")
     module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    # warnings are collected process-wide (one module per process in real runs): start empty
+    module_warnings._global_warnings.clear()
+    module_warnings._global_deprecations.clear()
     out = io.StringIO()
     with patch_module_args(module_args), contextlib.redirect_stdout(out):
         try:
@@ -30,7 +34,13 @@ def run_module(name: str, args: dict, check_mode: bool = False, diff: bool = Fal
             pass
         else:
             raise AssertionError(f"{name} returned without exit_json/fail_json")
-    return json.loads(out.getvalue())
+    result = json.loads(out.getvalue())
+    # ansible-core 2.19 returns warnings as structured events; the tests read their text
+    result["warnings"] = [
+        w["event"]["msg"] if isinstance(w, dict) and "event" in w else str(w)
+        for w in result.get("warnings", [])
+    ]
+    return result
 
 
 def run_playbook(tmp_path: Path, tasks: list[dict], *extra: str) -> subprocess.CompletedProcess:
