@@ -1,0 +1,76 @@
+"""Reach the lab's containers from tests: the lab's facts, testinfra hosts over podman, and
+sending and finding real messages. Used by the Molecule verifiers and the lab tests."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import pathlib
+import time
+import uuid
+from email.message import EmailMessage
+
+import testinfra
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+os.environ.setdefault("CONTAINERS_CONF", str(ROOT / "lab" / "containers.conf"))
+LAB = yaml.safe_load((ROOT / "lab" / "lab.yml").read_text())
+
+
+def podman_host(container: str):
+    """A testinfra host that runs commands in a lab container through `podman exec`."""
+    return testinfra.get_host(f"podman://{container}")
+
+
+def part(name: str):
+    """One of the lab's parts: dns, mx, relay, probe."""
+    return podman_host(LAB["lab_parts"][name]["container"])
+
+
+def instance(host):
+    """The podman host behind Molecule's (ansible) host fixture: same container, faster."""
+    return podman_host(host.backend.host)
+
+
+def new_message(sender: str, recipient: str, subject: str = "lms.mail lab test") -> EmailMessage:
+    """A message with a unique marker in its subject, so that a test finds its own message."""
+    marker = uuid.uuid4().hex
+    msg = EmailMessage()
+    msg["From"] = f"Moodle School <{sender}>"
+    msg["To"] = recipient
+    msg["Subject"] = f"{subject} {marker}"
+    msg["Message-ID"] = f"<{marker}@lab.test>"
+    msg.set_content(f"Sent by the lms.mail tests ({marker}).\n")
+    return msg
+
+
+def sendmail(host, msg: EmailMessage, envelope_sender: str | None = None) -> str:
+    """Submit a message the way PHP's mail() does: through /usr/sbin/sendmail on the host."""
+    sender = envelope_sender or email.utils.parseaddr(msg["From"])[1]
+    cmd = host.run(
+        "printf '%%s' %s | /usr/sbin/sendmail -f %s -t", msg.as_string(policy=email.policy.SMTP), sender
+    )
+    assert cmd.rc == 0, cmd.stderr
+    return msg["Subject"]
+
+
+def find_message(subject: str, recipient: str, timeout: float = 60.0) -> email.message.Message:
+    """Wait for the message with this subject, delivered to this recipient, on the lab's MX."""
+    maildir = f"/var/mail/vhosts/{recipient.split('@')[1]}"
+    mx = part("mx")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = mx.run("grep -rlF -- %s %s/new %s/cur 2>/dev/null", subject, maildir, maildir)
+        for path in found.stdout.split():
+            message = email.message_from_string(mx.file(path).content_string, policy=email.policy.default)
+            if message["Delivered-To"] == recipient:
+                return message
+        time.sleep(1)
+    raise AssertionError(f"no message {subject!r} for {recipient} on the lab's MX after {timeout:.0f}s")
+
+
+def mail_log(host, since: str = "-10min") -> str:
+    """Postfix's log on a host (systemd's journal: the lab images have no syslog daemon)."""
+    return host.run("journalctl --no-pager -q --since=%s SYSLOG_FACILITY=2", since).stdout
