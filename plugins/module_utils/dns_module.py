@@ -21,6 +21,7 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     DnsProvider,
     Record,
     Zone,
+    ZoneNotFound,
 )
 from ansible_collections.lms.mail.plugins.module_utils.txt import normalize_txt, split_txt
 
@@ -264,8 +265,6 @@ class PublishedLookup:
         return self._dns
 
     def _published(self, name: str, rtype: str) -> list[str] | None:
-        from ansible_collections.lms.mail.plugins.module_utils.dns_provider import ZoneNotFound
-
         try:
             zone = self.provider.find_zone(name)
         except ZoneNotFound:
