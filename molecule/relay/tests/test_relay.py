@@ -1,0 +1,105 @@
+"""relay_public: a public service played by the lab's relay. The sender is rewritten to the
+login, the password stays private, a wrong password defers mail without losing it, and the
+server opened to the network is no open relay."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from tests import lab
+
+LOGIN = lab.LAB["lab_relay_login"]
+PASSWORD = lab.LAB["lab_relay_password"]
+SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def sut(host):
+    return lab.instance(host)
+
+
+def converge(host, *extra_vars: str) -> str:
+    """Run the scenario's converge again for this host, with extra variables."""
+    args = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", f"localhost,{host}"]
+    for extra in extra_vars:
+        args += ["-e", extra]
+    run = subprocess.run(
+        [*args, os.path.join(SCENARIO, "converge.yml")], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run.stdout + run.stderr
+
+
+def test_relay_and_tls_mode_follow_the_preset(sut, host):
+    cfg = dict(line.split(" = ", 1) for line in sut.check_output("postconf -n").splitlines())
+    port, wrapper = ("587", "no") if host.backend.host.endswith("bookworm") else ("465", "yes")
+    assert cfg["relayhost"] == f"[smtp.mailservice.test]:{port}"
+    assert cfg["smtp_tls_wrappermode"] == wrapper
+    assert cfg["smtp_tls_security_level"] == "secure"
+    assert cfg["smtp_destination_rate_delay"] == "1s"
+    assert "smtp_destination_concurrency_limit" not in cfg
+
+
+def test_credentials_are_private(sut):
+    for path in ("/etc/postfix/sasl_passwd", "/etc/postfix/sasl_passwd.db"):
+        f = sut.file(path)
+        assert (f.user, f.group, f.mode) == ("root", "root", 0o600), path
+    assert PASSWORD not in sut.file("/etc/postfix/main.cf").content_string
+
+
+def test_sender_is_rewritten_to_the_login(sut):
+    msg = lab.new_message("noreply@school.test", "someone@students.test")
+    received = lab.find_message(lab.sendmail(sut, msg), "someone@students.test")
+    assert received["Return-Path"] == f"<{LOGIN}>"
+    assert received["From"] == f"Moodle School <{LOGIN}>"  # the display name stays
+
+
+def test_wrong_password_defers_then_delivers_once_fixed(sut, host):
+    output = converge(host.backend.host, "postfix_relay_password=wrong-application-password")
+    assert "wrong-application-password" not in output
+    msg = lab.new_message("noreply@school.test", "someone@students.test")
+    lab.sendmail(sut, msg)
+
+    deadline = time.monotonic() + 60
+    while "SASL authentication failed" not in lab.mail_log(sut, "-2min"):
+        assert time.monotonic() < deadline, "the relay never refused the wrong password"
+        time.sleep(1)
+    # deferred, with the reason, and still in the queue: not bounced, not lost
+    queue = sut.check_output("mailq")
+    assert "SASL authentication failed" in queue and "someone@students.test" in queue, queue
+    assert "status=bounced" not in lab.mail_log(sut, "-2min")
+
+    output = converge(host.backend.host)
+    assert PASSWORD not in output
+    received = lab.find_message(msg["Subject"], "someone@students.test")
+    assert received["Return-Path"] == f"<{LOGIN}>"
+
+
+def nmap_open_relay(target: str) -> str:
+    probe = lab.part("probe")
+    return probe.check_output(
+        "nmap -Pn -n -p 25 --script smtp-open-relay --script-args %s %s",
+        "smtp-open-relay.domain=lab.test,smtp-open-relay.from=probe@lab.test,"
+        "smtp-open-relay.to=relaytest@students.test",
+        target,
+    )
+
+
+def test_no_open_relay_from_the_network(sut, host):
+    address = sut.interface("eth0").addresses[0]
+    assert sut.socket(f"tcp://{address}:25").is_listening or sut.socket("tcp://0.0.0.0:25").is_listening
+    report = nmap_open_relay(address)
+    assert "doesn't seem to be an open relay" in report, report
+    assert not re.search(r"Server is an open relay", report)
+
+    # The probe can tell: trusting the lab's whole network makes it an open relay for the probe.
+    converge(host.backend.host, '{"postfix_mynetworks": ["%s"]}' % lab.LAB["lab_subnet"])
+    try:
+        assert "Server is an open relay" in nmap_open_relay(address)
+    finally:
+        converge(host.backend.host)
