@@ -7,6 +7,7 @@ import email
 import email.policy
 import os
 import pathlib
+import subprocess
 import time
 import uuid
 from email.message import EmailMessage
@@ -74,3 +75,19 @@ def find_message(subject: str, recipient: str, timeout: float = 60.0) -> email.m
 def mail_log(host, since: str = "-10min") -> str:
     """Postfix's log on a host (systemd's journal: the lab images have no syslog daemon)."""
     return host.run("journalctl --no-pager -q --since=%s SYSLOG_FACILITY=2", since).stdout
+
+
+def converge(
+    scenario_dir: str, host: str, *extra_vars: str, check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run a Molecule scenario's converge playbook again for one host, with extra variables
+    (each as -e would take it), from inside its verifier."""
+    args = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", f"localhost,{host}"]
+    for extra in extra_vars:
+        args += ["-e", extra]
+    run = subprocess.run(
+        [*args, os.path.join(scenario_dir, "converge.yml")], capture_output=True, text=True, check=False
+    )
+    if check:
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run

@@ -1,0 +1,53 @@
+# lms.mail: the two entry points are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+# The lab's own podman settings; a user's podman configuration is never edited.
+export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR := 0
+SCENARIOS := direct relay
+
+.PHONY: demo test lint unit molecule bench host venv images lab lab-down clean
+
+## demo: bring up the lab, run the main job against it, show the delivered message
+demo: lab
+	ansible-playbook site.yml
+	ansible-playbook lab/show-delivery.yml
+
+## test: lint, pytest, then every Molecule scenario
+test: lint unit molecule
+
+lint: venv
+	yamllint --strict .
+	ansible-lint
+	ruff check .
+	ruff format --check .
+
+unit: venv host
+	pytest
+
+molecule: venv images
+	set -e; for scenario in $(SCENARIOS); do molecule test -s $$scenario; done
+
+host:
+	lab/install-host-packages
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+images: host
+	lab/build-images
+
+lab: venv images
+	ansible-playbook lab/up.yml
+
+lab-down: venv
+	ansible-playbook lab/down.yml
+
+clean: lab-down
+	rm -rf $(VENV)
