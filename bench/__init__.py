@@ -1,0 +1,1 @@
+"""Benchmarks of lms.mail against the tools it replaces (bench/README.md)."""
