@@ -30,6 +30,10 @@ unit: venv host
 molecule: venv images
 	set -e; for scenario in $(SCENARIOS); do molecule test -s $$scenario; done
 
+## bench: the benchmarks under bench/, each a ratio against a baseline measured in the same run
+bench: venv host
+	python bench/dns/run.py
+
 host:
 	lab/install-host-packages
 
