@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Callable
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     DnsError,
     DnsProvider,
@@ -199,6 +200,16 @@ def udp_answer_size(name: str, values: list[str]) -> int:
     return size
 
 
+def record_diff(name: str, rtype: str, before: list[Record], after: list[Record]) -> dict:
+    """The --diff of the records of one type at one name."""
+    return {
+        "before": render(before),
+        "after": render(after),
+        "before_header": f"{name} {rtype} (before)",
+        "after_header": f"{name} {rtype} (after)",
+    }
+
+
 @dataclasses.dataclass
 class EnsureResult:
     changed: bool
@@ -207,12 +218,19 @@ class EnsureResult:
     plan: Plan
 
     def diff(self, name: str, rtype: str) -> dict:
-        return {
-            "before": render(self.before),
-            "after": render(self.after),
-            "before_header": f"{name} {rtype} (before)",
-            "after_header": f"{name} {rtype} (after)",
-        }
+        return record_diff(name, rtype, self.before, self.after)
+
+    def first(self, kind: Callable[[str], bool]) -> str:
+        """The value of the first record of a kind after the task; empty when there is none."""
+        return next((r.value for r in self.after if kind(r.value)), "")
+
+    def output(self, module: AnsibleModule, name: str, rtype: str, /, **fields) -> dict:
+        """A record module's return value: changed, its own fields, every record at the name
+        after the task, and the diff when --diff asks for it."""
+        output = {"changed": self.changed, **fields, "records": record_dicts(self.after)}
+        if module._diff:
+            output["diff"] = self.diff(name, rtype)
+        return output
 
 
 class RecordSet:
@@ -238,6 +256,35 @@ class RecordSet:
         if plan.changed and not check_mode:
             apply_plan(self.provider, self.zone, plan)
         return EnsureResult(changed=plan.changed, before=list(self.current), after=after, plan=plan)
+
+    def ensure_one(
+        self,
+        value: str | None,
+        kind: Callable[[str], bool],
+        check_mode: bool,
+        same: Callable[[str, str], bool] | None = None,
+        ttl: int | None = None,
+    ) -> EnsureResult:
+        """Make value the one record of its kind at the name (None: no record of that kind),
+        comparing values with same (by default as same_value does); other records stay."""
+        wanted = [] if value is None else [Record(self.name, self.rtype, value)]
+        same_record = same_value if same is None else (lambda a, b: same(a.value, b.value))
+        return self.ensure(wanted, lambda r: kind(r.value), check_mode, same_record, ttl)
+
+
+def run_module(
+    run: Callable[[AnsibleModule], dict], argument_spec: dict, required_if: list | None = None
+) -> None:
+    """Every lms.mail DNS module's main(): parse the options (check mode supported), run, and
+    turn a DnsError or ValueError into a failure whose message is fit for the user."""
+    module = AnsibleModule(
+        argument_spec=argument_spec, required_if=required_if or [], supports_check_mode=True
+    )
+    try:
+        result = run(module)
+    except (DnsError, ValueError) as exc:
+        module.fail_json(msg=str(exc), error=type(exc).__name__)
+    module.exit_json(**result)
 
 
 def record_dicts(records: list[Record]) -> list[dict]:

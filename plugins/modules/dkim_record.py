@@ -110,10 +110,9 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
     RecordSet,
     build_provider,
     provider_argument_spec,
-    record_dicts,
+    run_module,
     validate_domain,
 )
-from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError, Record
 
 
 def run(module: AnsibleModule) -> dict:
@@ -121,33 +120,15 @@ def run(module: AnsibleModule) -> dict:
     domain = validate_domain(params["domain"])
     selector = validate_selector(params["selector"])
     name = f"{selector}._domainkey.{domain}"
-    wanted: list[Record] = []
-    value, bits = "", None
+    value, extra = None, {}
     if params["state"] == "present":
         public, bits = public_key_value(params["public_key"], params["key_type"])
         value = build_record(public, params["key_type"], params["testing"])
-        wanted = [Record(name, "TXT", value)]
+        extra["key_bits"] = bits
 
     records = RecordSet(build_provider(params), name, "TXT")
-    result = records.ensure(
-        wanted,
-        lambda r: is_dkim(r.value),
-        module.check_mode,
-        same=lambda a, b: same_record(a.value, b.value),
-        ttl=params["ttl"],
-    )
-    published = next((r.value for r in result.after if is_dkim(r.value)), "")
-    output = {
-        "changed": result.changed,
-        "name": name,
-        "record": published,
-        "records": record_dicts(result.after),
-    }
-    if params["state"] == "present":
-        output["key_bits"] = bits
-    if module._diff:
-        output["diff"] = result.diff(name, "TXT")
-    return output
+    result = records.ensure_one(value, is_dkim, module.check_mode, same=same_record, ttl=params["ttl"])
+    return result.output(module, name, "TXT", name=name, record=result.first(is_dkim), **extra)
 
 
 def main() -> None:
@@ -161,16 +142,7 @@ def main() -> None:
         testing={"type": "bool", "default": False},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_if=[*PROVIDER_REQUIRED_IF, ("state", "present", ("public_key",))],
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module)
-    except (DnsError, ValueError) as exc:
-        module.fail_json(msg=str(exc), error=type(exc).__name__)
-    module.exit_json(**result)
+    run_module(run, argument_spec, [*PROVIDER_REQUIRED_IF, ("state", "present", ("public_key",))])
 
 
 if __name__ == "__main__":

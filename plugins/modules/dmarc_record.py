@@ -128,10 +128,9 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
     RecordSet,
     build_provider,
     provider_argument_spec,
-    record_dicts,
+    run_module,
     validate_domain,
 )
-from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError, Record
 
 
 def _uris(values: list[str] | None) -> str | None:
@@ -172,8 +171,7 @@ def run(module: AnsibleModule) -> dict:
 
     records = RecordSet(build_provider(params), name, "TXT")
     published = [r for r in records.current if is_dmarc(r.value)]
-    wanted: list[Record] = []
-    value = ""
+    value = None
     if params["state"] == "present":
         base = published[0].value if published else None
         if base is None and changes["p"] is None:
@@ -182,7 +180,6 @@ def run(module: AnsibleModule) -> dict:
             value = merge_dmarc(base, changes)
         except DmarcError as exc:
             raise DmarcError(f"the DMARC record at {name} would be invalid: {exc}") from None
-        wanted = [Record(name, "TXT", value)]
         for uri in report_uris(",".join(filter(None, [changes["rua"], changes["ruf"]]))):
             target = uri_domain(uri)
             if target and target != domain and not target.endswith("." + domain):
@@ -191,24 +188,11 @@ def run(module: AnsibleModule) -> dict:
                     f"{domain}._report._dmarc.{target} TXT 'v=DMARC1' to accept them (RFC 7489 7.1)"
                 )
 
-    result = records.ensure(
-        wanted,
-        lambda r: is_dmarc(r.value),
-        module.check_mode,
-        same=lambda a, b: same_policy(a.value, b.value),
-        ttl=params["ttl"],
+    result = records.ensure_one(value, is_dmarc, module.check_mode, same=same_policy, ttl=params["ttl"])
+    record = result.first(is_dmarc)
+    return result.output(
+        module, name, "TXT", name=name, record=record, tags=parse_dmarc(record) if record else {}
     )
-    record = next((r.value for r in result.after if is_dmarc(r.value)), "")
-    output = {
-        "changed": result.changed,
-        "name": name,
-        "record": record,
-        "tags": parse_dmarc(record) if record else {},
-        "records": record_dicts(result.after),
-    }
-    if module._diff:
-        output["diff"] = result.diff(name, "TXT")
-    return output
 
 
 def main() -> None:
@@ -226,14 +210,7 @@ def main() -> None:
         ri={"type": "int"},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec, required_if=PROVIDER_REQUIRED_IF, supports_check_mode=True
-    )
-    try:
-        result = run(module)
-    except (DnsError, ValueError) as exc:
-        module.fail_json(msg=str(exc), error=type(exc).__name__)
-    module.exit_json(**result)
+    run_module(run, argument_spec, PROVIDER_REQUIRED_IF)
 
 
 if __name__ == "__main__":

@@ -166,7 +166,8 @@ from ansible_collections.lms.mail.plugins.module_utils.dmarc import (
     validate_tags,
 )
 from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup, fcrdns
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import validate_domain
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module, validate_domain
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError
 from ansible_collections.lms.mail.plugins.module_utils.spf import (
     SpfTempError,
     check_host,
@@ -278,7 +279,13 @@ def ptr_info(lookup: DnsLookup, ip: str, hostname: str | None, problems: list) -
 
 
 def run(module: AnsibleModule) -> dict:
-    params = module.params
+    try:
+        return report(module.params)
+    except SpfTempError as exc:
+        raise DnsError(f"DNS did not answer: {exc}") from None
+
+
+def report(params: dict) -> dict:
     domain = validate_domain(params["domain"])
     ips = []
     for ip in params["ips"]:
@@ -307,8 +314,9 @@ def run(module: AnsibleModule) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    run_module(
+        run,
+        {
             "domain": {"type": "str", "required": True},
             "ips": {"type": "list", "elements": "str", "default": []},
             "selectors": {"type": "list", "elements": "str", "default": []},
@@ -319,15 +327,7 @@ def main() -> None:
             "resolver_port": {"type": "int", "default": 53},
             "timeout": {"type": "float", "default": 5.0},
         },
-        supports_check_mode=True,
     )
-    try:
-        result = run(module)
-    except SpfTempError as exc:
-        module.fail_json(msg=f"DNS did not answer: {exc}", error="DnsError")
-    except ValueError as exc:
-        module.fail_json(msg=str(exc), error=type(exc).__name__)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -88,8 +88,9 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
     PublishedLookup,
     build_provider,
     provider_argument_spec,
-    render,
+    record_diff,
     resolver_argument_spec,
+    run_module,
     validate_domain,
 )
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError, Record, reverse_name
@@ -153,12 +154,12 @@ def run(module: AnsibleModule) -> dict:
     }
     if module._diff:
         ttl = current[0].ttl if current else DEFAULT_TTL
-        output["diff"] = {
-            "before": render([Record(name, "PTR", v, ttl) for v in previous]),
-            "after": render([Record(name, "PTR", v, params["ttl"] or ttl) for v in after]),
-            "before_header": f"{name} PTR (before)",
-            "after_header": f"{name} PTR (after)",
-        }
+        output["diff"] = record_diff(
+            name,
+            "PTR",
+            [Record(name, "PTR", v, ttl) for v in previous],
+            [Record(name, "PTR", v, params["ttl"] or ttl) for v in after],
+        )
     return output
 
 
@@ -169,14 +170,7 @@ def main() -> None:
         ip={"type": "str", "required": True},
         hostname={"type": "str", "required": True},
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec, required_if=PROVIDER_REQUIRED_IF, supports_check_mode=True
-    )
-    try:
-        result = run(module)
-    except (DnsError, ValueError) as exc:
-        module.fail_json(msg=str(exc), error=type(exc).__name__)
-    module.exit_json(**result)
+    run_module(run, argument_spec, PROVIDER_REQUIRED_IF)
 
 
 if __name__ == "__main__":

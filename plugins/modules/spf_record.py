@@ -132,12 +132,12 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
     RecordSet,
     build_provider,
     provider_argument_spec,
-    record_dicts,
     resolver_argument_spec,
+    run_module,
     udp_answer_size,
     validate_domain,
 )
-from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError, Record
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError
 from ansible_collections.lms.mail.plugins.module_utils.spf import (
     SpfError,
     SpfTempError,
@@ -192,11 +192,8 @@ def run(module: AnsibleModule) -> dict:
         for problem in problems:
             module.warn(f"SPF include/redirect target problem: {problem}")
 
-    if wanted_value is None:
-        result = records.ensure([], lambda r: False, module.check_mode)
-    else:
-        wanted = [Record(domain, "TXT", wanted_value)]
-        result = records.ensure(wanted, lambda r: is_spf(r.value), module.check_mode, ttl=params["ttl"])
+    # with no wanted value there is no SPF record at all (see above): nothing to change
+    result = records.ensure_one(wanted_value, is_spf, module.check_mode, ttl=params["ttl"])
     after_values = [r.value for r in result.after]
     size = udp_answer_size(domain, after_values)
     if size > 512:
@@ -205,17 +202,15 @@ def run(module: AnsibleModule) -> dict:
             "receivers without EDNS must retry over TCP and some fail the SPF check. Shorten the "
             "record (fewer terms, ip ranges instead of single addresses) or move TXT records away."
         )
-    output = {
-        "changed": result.changed,
-        "record": wanted_value or "",
-        "previous": previous,
-        "lookups": lookups,
-        "lookup_problems": problems,
-        "records": record_dicts(result.after),
-    }
-    if module._diff:
-        output["diff"] = result.diff(domain, "TXT")
-    return output
+    return result.output(
+        module,
+        domain,
+        "TXT",
+        record=wanted_value or "",
+        previous=previous,
+        lookups=lookups,
+        lookup_problems=problems,
+    )
 
 
 def _safe_txt(lookup: PublishedLookup):
@@ -241,14 +236,7 @@ def main() -> None:
         merge_duplicates={"type": "bool", "default": False},
         check_lookups={"type": "bool", "default": True},
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec, required_if=PROVIDER_REQUIRED_IF, supports_check_mode=True
-    )
-    try:
-        result = run(module)
-    except (DnsError, ValueError) as exc:
-        module.fail_json(msg=str(exc), error=type(exc).__name__)
-    module.exit_json(**result)
+    run_module(run, argument_spec, PROVIDER_REQUIRED_IF)
 
 
 if __name__ == "__main__":
