@@ -18,14 +18,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
+    ApiProvider,
     AuthenticationFailed,
     DnsError,
-    DnsProvider,
-    PtrUnsupported,
     RateLimited,
     Record,
     Zone,
-    ZoneNotFound,
+    normalise_name,
     reverse_name,
 )
 from ansible_collections.lms.mail.plugins.module_utils.txt import quote_txt, unquote_txt
@@ -47,16 +46,7 @@ DEFAULT_PAGE_SIZE = 100
 IDENTICAL_RECORD = 81058  # Cloudflare's error code for "An identical record already exists."
 
 
-def ptr_panel_instruction(ip: str) -> str:
-    return (
-        f"Cloudflare can only hold the PTR record of {ip} if its reverse zone "
-        f"({reverse_name(ip)} or a parent) is delegated to this Cloudflare account, and it is not. "
-        f"Set the PTR (reverse DNS) of {ip} in the control panel of the hosting provider that owns "
-        "the server's IP address, to the server's host name."
-    )
-
-
-class CloudflareProvider(DnsProvider):
+class CloudflareProvider(ApiProvider):
     """DNS records in Cloudflare zones, one record at a time."""
 
     name = "cloudflare"
@@ -77,6 +67,7 @@ class CloudflareProvider(DnsProvider):
             raise AuthenticationFailed(
                 "no Cloudflare API token: set the module's api_token option or CLOUDFLARE_API_TOKEN"
             )
+        super().__init__()
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
         self.page_size = int(page_size)
@@ -86,26 +77,11 @@ class CloudflareProvider(DnsProvider):
             timeout=self.timeout,
             max_retries=self.max_retries,
         )
-        self._zones: dict[str, Zone | None] = {}
 
     # -- DnsProvider -----------------------------------------------------------------------------
 
-    def find_zone(self, fqdn: str) -> Zone:
-        name = _normalise_name(fqdn)
-        labels = name.split(".")
-        # Longest apex first: a delegated sub-zone (mail.example.test) wins over its parent.
-        for i in range(len(labels) - 1):
-            candidate = ".".join(labels[i:])
-            zone = self._lookup_zone(candidate)
-            if zone is not None:
-                return zone
-        raise ZoneNotFound(
-            f"no Cloudflare zone holds {name}: add the domain to the Cloudflare account, or give the "
-            "API token access to that zone"
-        )
-
     def list_records(self, zone: Zone, name: str, rtype: str) -> list[Record]:
-        fqdn = _normalise_name(name)
+        fqdn = normalise_name(name)
         records: list[Record] = []
         page_no = 1
         while True:
@@ -126,7 +102,7 @@ class CloudflareProvider(DnsProvider):
             page_no += 1
 
     def create_record(self, zone: Zone, record: Record) -> Record:
-        fqdn = _normalise_name(record.name)
+        fqdn = normalise_name(record.name)
         try:
             created = self._call(
                 f"creating the {record.type} record at {fqdn}",
@@ -149,7 +125,7 @@ class CloudflareProvider(DnsProvider):
 
     def update_record(self, zone: Zone, old: Record, new: Record) -> Record:
         record_id = old.id or self._find_id(zone, old)
-        fqdn = _normalise_name(new.name)
+        fqdn = normalise_name(new.name)
         updated = self._call(
             f"updating the {new.type} record at {fqdn}",
             lambda: self._client.dns.records.edit(
@@ -167,7 +143,7 @@ class CloudflareProvider(DnsProvider):
         record_id = record.id or self._find_id(zone, record)
         try:
             self._call(
-                f"deleting the {record.type} record at {_normalise_name(record.name)}",
+                f"deleting the {record.type} record at {normalise_name(record.name)}",
                 lambda: self._client.dns.records.delete(record_id, zone_id=zone.id),
             )
         except _RecordGone:
@@ -178,20 +154,26 @@ class CloudflareProvider(DnsProvider):
     # get_ptr/set_ptr come from DnsProvider and work in a reverse zone of this account; only the
     # message for an account without one is Cloudflare's own.
 
-    def _ptr_zone(self, ip: str) -> Zone:
-        try:
-            return self.find_zone(reverse_name(ip))
-        except ZoneNotFound:
-            raise PtrUnsupported(ptr_panel_instruction(ip)) from None
+    def ptr_panel_instruction(self, ip: str) -> str:
+        return (
+            f"Cloudflare can only hold the PTR record of {ip} if its reverse zone "
+            f"({reverse_name(ip)} or a parent) is delegated to this Cloudflare account, and it is not. "
+            f"Set the PTR (reverse DNS) of {ip} in the control panel of the hosting provider that owns "
+            "the server's IP address, to the server's host name."
+        )
 
     # -- internals -------------------------------------------------------------------------------
 
     def _lookup_zone(self, apex: str) -> Zone | None:
-        if apex not in self._zones:
-            page = self._call(f"looking up the zone {apex}", lambda: self._client.zones.list(name=apex))
-            found = [z for z in (page.result or []) if (z.name or "").lower() == apex]
-            self._zones[apex] = Zone(name=apex, id=found[0].id) if found else None
-        return self._zones[apex]
+        page = self._call(f"looking up the zone {apex}", lambda: self._client.zones.list(name=apex))
+        found = [z for z in (page.result or []) if (z.name or "").lower() == apex]
+        return Zone(name=apex, id=found[0].id) if found else None
+
+    def _zone_not_found(self, name: str) -> str:
+        return (
+            f"no Cloudflare zone holds {name}: add the domain to the Cloudflare account, or give the "
+            "API token access to that zone"
+        )
 
     def _last_page(self, page: Any, page_no: int, count: int) -> bool:
         info = getattr(page, "result_info", None)
@@ -202,19 +184,13 @@ class CloudflareProvider(DnsProvider):
         per_page = getattr(info, "per_page", None) or self.page_size
         return count == 0 or count < per_page
 
-    def _find_id(self, zone: Zone, record: Record) -> str:
-        for candidate in self.list_records(zone, record.name, record.type):
-            if candidate.value == record.value:
-                return candidate.id
-        raise DnsError(f"no {record.type} record {record.value!r} at {record.name} to change")
-
     @staticmethod
     def _to_record(item: Any) -> Record:
         rtype = str(item.type)
         content = item.content or ""
         value = unquote_txt(content) if rtype == "TXT" else content.rstrip(".")
         ttl = int(item.ttl) if item.ttl else 1
-        return Record(name=_normalise_name(item.name), type=rtype, value=value, ttl=ttl, id=str(item.id))
+        return Record(name=normalise_name(item.name), type=rtype, value=value, ttl=ttl, id=str(item.id))
 
     def _call(self, what: str, request: Callable[[], T]) -> T:
         """Run one SDK call and turn its exceptions into DnsError subclasses a user can act on."""
@@ -282,7 +258,3 @@ def _to_content(record: Record) -> str:
     if record.type == "TXT":
         return quote_txt(record.value)
     return record.value
-
-
-def _normalise_name(name: str) -> str:
-    return name.strip().rstrip(".").lower()

@@ -30,14 +30,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
+    ApiProvider,
     AuthenticationFailed,
     DnsError,
-    DnsProvider,
     PtrUnsupported,
     RateLimited,
     Record,
     Zone,
-    ZoneNotFound,
+    normalise_name,
+    reverse_name,
 )
 from ansible_collections.lms.mail.plugins.module_utils.txt import unquote_txt
 
@@ -163,7 +164,7 @@ if HAS_DIGITALOCEAN:
         pass
 
 
-class DigitalOceanProvider(DnsProvider):
+class DigitalOceanProvider(ApiProvider):
     """DigitalOcean domain records, one record at a time; PTR through droplet names."""
 
     name = "digitalocean"
@@ -188,6 +189,7 @@ class DigitalOceanProvider(DnsProvider):
             raise AuthenticationFailed(
                 "no DigitalOcean API token: set the module's api_token option or DIGITALOCEAN_ACCESS_TOKEN"
             )
+        super().__init__()
         end_point = base_url or os.environ.get("DIGITALOCEAN_END_POINT") or BaseAPI.end_point
         # urljoin drops the last path segment of a base without a trailing slash (…/v2 + domains
         # would become /domains), so the end point always ends with one.
@@ -197,24 +199,11 @@ class DigitalOceanProvider(DnsProvider):
         self.action_timeout = float(action_timeout)
         self._token = api_token
         self._transport = _Transport(self.end_point, float(timeout), int(max_retries), sleep)
-        self._zones: dict[str, Zone | None] = {}
 
     # -- DnsProvider -----------------------------------------------------------------------------
 
-    def find_zone(self, fqdn: str) -> Zone:
-        name = _normalise_name(fqdn)
-        labels = name.split(".")
-        for i in range(len(labels) - 1):
-            candidate = ".".join(labels[i:])
-            if candidate not in self._zones:
-                self._zones[candidate] = self._lookup_domain(candidate)
-            zone = self._zones[candidate]
-            if zone is not None:
-                return zone
-        raise ZoneNotFound(f"no DigitalOcean domain holds {name}: add the domain under Networking > Domains")
-
     def list_records(self, zone: Zone, name: str, rtype: str) -> list[Record]:
-        fqdn = _normalise_name(name)
+        fqdn = normalise_name(name)
         api = self._new(_Api)
         records: list[Record] = []
         page_no = 1
@@ -234,7 +223,7 @@ class DigitalOceanProvider(DnsProvider):
             page_no += 1
 
     def create_record(self, zone: Zone, record: Record) -> Record:
-        fqdn = _normalise_name(record.name)
+        fqdn = normalise_name(record.name)
         new = self._new(
             _Record,
             domain_name=zone.name,
@@ -248,7 +237,7 @@ class DigitalOceanProvider(DnsProvider):
 
     def update_record(self, zone: Zone, old: Record, new: Record) -> Record:
         record_id = old.id or self._find_id(zone, old)
-        fqdn = _normalise_name(new.name)
+        fqdn = normalise_name(new.name)
         changed = self._new(
             _Record,
             domain_name=zone.name,
@@ -267,7 +256,7 @@ class DigitalOceanProvider(DnsProvider):
         record_id = record.id or self._find_id(zone, record)
         gone = self._new(_Record, domain_name=zone.name, id=int(record_id))
         try:
-            self._call(f"deleting the {record.type} record at {_normalise_name(record.name)}", gone.destroy)
+            self._call(f"deleting the {record.type} record at {normalise_name(record.name)}", gone.destroy)
         except _NotFound:
             # Already gone (a retried DELETE, or removed meanwhile): the wanted state holds.
             return
@@ -281,9 +270,9 @@ class DigitalOceanProvider(DnsProvider):
             raise PtrUnsupported(ptr_panel_instruction(ip))
         return [
             Record(
-                name=_reverse_name(ip),
+                name=reverse_name(ip),
                 type="PTR",
-                value=_normalise_name(droplet["name"]),
+                value=normalise_name(droplet["name"]),
                 id=str(droplet["id"]),
             )
         ]
@@ -291,11 +280,11 @@ class DigitalOceanProvider(DnsProvider):
     def set_ptr(self, ip: str, fqdn: str, ttl: int = 3600) -> bool:
         """Rename the droplet holding ip to fqdn (DigitalOcean then serves PTR ip -> fqdn).
         True when it was renamed; ttl is not settable on DigitalOcean and is ignored."""
-        target = _normalise_name(fqdn)
+        target = normalise_name(fqdn)
         droplet = self._droplet_holding(ip)
         if droplet is None:
             raise PtrUnsupported(ptr_panel_instruction(ip, target))
-        if _normalise_name(droplet["name"]) == target:
+        if normalise_name(droplet["name"]) == target:
             return False
         what = f"renaming droplet {droplet['id']} to {target}"
         handle = self._new(_Droplet, id=droplet["id"])
@@ -310,19 +299,16 @@ class DigitalOceanProvider(DnsProvider):
         """A library object that sends its requests to the configured end point, never elsewhere."""
         return cls(token=self._token, end_point=self.end_point, _transport=self._transport, **fields)
 
-    def _lookup_domain(self, name: str) -> Zone | None:
-        domain = self._new(_Domain, name=name)
+    def _lookup_zone(self, apex: str) -> Zone | None:
+        domain = self._new(_Domain, name=apex)
         try:
-            self._call(f"looking up the domain {name}", domain.load)
+            self._call(f"looking up the domain {apex}", domain.load)
         except _NotFound:
             return None
-        return Zone(name=name, id=name)
+        return Zone(name=apex, id=apex)
 
-    def _find_id(self, zone: Zone, record: Record) -> str:
-        for candidate in self.list_records(zone, record.name, record.type):
-            if candidate.value == record.value:
-                return candidate.id
-        raise DnsError(f"no {record.type} record {record.value!r} at {record.name} to change")
+    def _zone_not_found(self, name: str) -> str:
+        return f"no DigitalOcean domain holds {name}: add the domain under Networking > Domains"
 
     def _droplet_holding(self, ip: str) -> dict[str, Any] | None:
         wanted = _parse_ip(ip)
@@ -428,19 +414,8 @@ def _absolute(zone: Zone, relative: str) -> str:
     return zone.name if relative in ("@", "") else f"{relative}.{zone.name}"
 
 
-def _normalise_name(name: str) -> str:
-    return name.strip().rstrip(".").lower()
-
-
 def _parse_ip(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(ip)
     except ValueError:
         return None
-
-
-def _reverse_name(ip: str) -> str:
-    parsed = _parse_ip(ip)
-    if parsed is None:
-        raise DnsError(f"{ip!r} is not an IPv4 or IPv6 address")
-    return parsed.reverse_pointer

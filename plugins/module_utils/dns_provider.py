@@ -109,11 +109,56 @@ class DnsProvider(abc.ABC):
         try:
             return self.find_zone(reverse_name(ip))
         except ZoneNotFound:
-            raise PtrUnsupported(
-                f"no reverse zone for {ip} ({reverse_name(ip)} or a parent) is served by this DNS "
-                f"provider. Set the PTR (reverse DNS) of {ip} in the control panel of the hosting "
-                "provider that owns the address, to the server's host name."
-            ) from None
+            raise PtrUnsupported(self.ptr_panel_instruction(ip)) from None
+
+    def ptr_panel_instruction(self, ip: str) -> str:
+        """What to do when no reverse zone for ip is served by this provider."""
+        return (
+            f"no reverse zone for {ip} ({reverse_name(ip)} or a parent) is served by this DNS "
+            f"provider. Set the PTR (reverse DNS) of {ip} in the control panel of the hosting "
+            "provider that owns the address, to the server's host name."
+        )
+
+
+class ApiProvider(DnsProvider):
+    """What the HTTP API providers (Cloudflare, DigitalOcean) share: a zone is found by asking
+    for each candidate apex, longest first, with the answers cached for the provider's life;
+    a record without the provider's id is found by its value."""
+
+    def __init__(self) -> None:
+        self._zones: dict[str, Zone | None] = {}
+
+    @abc.abstractmethod
+    def _lookup_zone(self, apex: str) -> Zone | None:
+        """The zone whose apex is exactly this name, or None."""
+
+    @abc.abstractmethod
+    def _zone_not_found(self, name: str) -> str:
+        """The message when no zone of the account holds name."""
+
+    def find_zone(self, fqdn: str) -> Zone:
+        name = normalise_name(fqdn)
+        labels = name.split(".")
+        # Longest apex first: a delegated sub-zone (mail.example.test) wins over its parent.
+        for i in range(len(labels) - 1):
+            candidate = ".".join(labels[i:])
+            if candidate not in self._zones:
+                self._zones[candidate] = self._lookup_zone(candidate)
+            zone = self._zones[candidate]
+            if zone is not None:
+                return zone
+        raise ZoneNotFound(self._zone_not_found(name))
+
+    def _find_id(self, zone: Zone, record: Record) -> str:
+        for candidate in self.list_records(zone, record.name, record.type):
+            if candidate.value == record.value:
+                return candidate.id
+        raise DnsError(f"no {record.type} record {record.value!r} at {record.name} to change")
+
+
+def normalise_name(name: str) -> str:
+    """A name as the interface speaks it: lower case, no surrounding blanks, no trailing dot."""
+    return name.strip().rstrip(".").lower()
 
 
 def reverse_name(ip: str) -> str:
