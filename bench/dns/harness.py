@@ -39,7 +39,6 @@ from bench.dns.targets import (
     Scenario,
     Target,
     Tool,
-    running_bind,
 )
 from tests.dns import bind as bindlib
 from tests.dns.emulator_fixtures import filler_rows
@@ -303,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     targets: list[Target] = []
     with tempfile.TemporaryDirectory(prefix="lms-bench-dns-") as tmp:
         workdir = Path(tmp)
-        with running_bind(workdir / "bind") as bind:
+        with bindlib.start_named(workdir / "bind") as bind:
             proxy = CountingDnsProxy(bindlib.free_port(), bind.port)
             proxy.start()
             try:

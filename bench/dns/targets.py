@@ -4,22 +4,15 @@ module(s), count the requests of one run, read the TXT records at the apex after
 
 The servers themselves are the test suite's: the Cloudflare and DigitalOcean emulators of
 tests/dns/emulators and the real BIND set-up of tests/dns/bind.py (its zones, TSIG key and
-helpers), started here outside pytest.
+helpers), started outside pytest by the same start_named.
 """
 
 from __future__ import annotations
 
 import abc
-import base64
 import collections
-import contextlib
 import dataclasses
-import os
 import re
-import shutil
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dns.query
@@ -264,41 +257,7 @@ class DigitalOceanTarget(ApiTarget):
         self.do.stop()
 
 
-# -- a real BIND over RFC 2136 ----------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def running_bind(directory: Path) -> Iterator[bindlib.BindServer]:
-    """Debian's named with the zones, TSIG key and configuration of tests/dns/bind.py (the
-    session fixture's start-up, outside pytest): 127.0.0.1 at a free port."""
-    named = shutil.which("named") or "/usr/sbin/named"
-    if not os.path.exists(named):
-        raise RuntimeError("the rfc2136 benchmark needs Debian's bind9 (apt-get install bind9)")
-    directory.mkdir(parents=True)
-    directory.chmod(0o755)  # named writes its journals here
-    port = bindlib.free_port()
-    secret = base64.b64encode(os.urandom(32)).decode()
-    for zone in bindlib.BASELINE:
-        (directory / f"{zone}.db").write_text(bindlib._zone_file(zone))
-    conf = directory / "named.conf"
-    conf.write_text(bindlib._named_conf(directory, port, secret))
-    log = directory / "named.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [named, "-g", "-c", str(conf)], stdout=log_file, stderr=subprocess.STDOUT, cwd=directory
-        )
-    server = bindlib.BindServer("127.0.0.1", port, bindlib.KEY_NAME, secret, bindlib.KEY_ALGORITHM, directory)
-    try:
-        bindlib._wait_ready(server, process, log)
-        server.reset()
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+# -- a real BIND over RFC 2136 (started by bench/dns/harness.py with tests/dns/bind.start_named) --
 
 
 class Rfc2136Target(Target):
@@ -366,5 +325,5 @@ class Rfc2136Target(Target):
         return Counts(len(messages), sum(m.is_write for m in messages), dict(sorted(detail.items())))
 
     def stop(self) -> None:
-        # named belongs to running_bind, which stops it; the proxy belongs to the caller
+        # named belongs to the harness, which stops it; so does the proxy
         return

@@ -84,6 +84,24 @@ class BindServer:
     key_secret: str
     key_algorithm: str
     directory: Path
+    process: subprocess.Popen | None = dataclasses.field(default=None, repr=False)
+
+    def stop(self) -> None:
+        """Stop the named that start_named started (nothing for a server found elsewhere)."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> BindServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     @property
     def keyring(self) -> dns.tsig.Key:
@@ -225,12 +243,16 @@ def _wait_ready(server: BindServer, process: subprocess.Popen, log: Path) -> Non
     raise RuntimeError(f"named did not answer within 20 s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def bind_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BindServer]:
+def start_named(directory: Path) -> BindServer:
+    """Debian's named on 127.0.0.1 at a free port, with the TSIG key and the BASELINE zones,
+    answering and at its baseline; its files go to directory. Stop it with stop(), or use the
+    server as a context manager. FileNotFoundError when bind9 is not installed.
+
+    The tests' session fixture and the benchmark (bench/dns) both start their server here."""
     named = shutil.which("named") or "/usr/sbin/named"
     if not os.path.exists(named):
-        pytest.fail("Debian's bind9 package is needed for the rfc2136 tests (apt-get install bind9)")
-    directory = tmp_path_factory.mktemp("bind")
+        raise FileNotFoundError("the rfc2136 tests and benchmark need Debian's bind9: apt-get install bind9")
+    directory.mkdir(parents=True, exist_ok=True)
     # named drops to no user of its own when not started with -u; the directory must be
     # writable for the journals that dynamic updates create
     directory.chmod(0o755)
@@ -245,18 +267,24 @@ def bind_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BindServer
         process = subprocess.Popen(
             [named, "-g", "-c", str(conf)], stdout=log_file, stderr=subprocess.STDOUT, cwd=directory
         )
-    server = BindServer("127.0.0.1", port, KEY_NAME, secret, KEY_ALGORITHM, directory)
+    server = BindServer("127.0.0.1", port, KEY_NAME, secret, KEY_ALGORITHM, directory, process)
     try:
         _wait_ready(server, process, log)
         server.reset()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def bind_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BindServer]:
+    try:
+        server = start_named(tmp_path_factory.mktemp("bind"))
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    with server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
