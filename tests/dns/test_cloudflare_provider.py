@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import base64
-import time
 
 import pytest
 from ansible_collections.lms.mail.plugins.module_utils.dns_cloudflare import CloudflareProvider
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     AuthenticationFailed,
-    DnsError,
     PtrUnsupported,
-    RateLimited,
     Record,
-    ZoneNotFound,
 )
 
-from tests.dns.emulator_fixtures import filler_rows
 from tests.dns.emulators import CloudflareEmulator
 from tests.dns.emulators.cloudflare import _txt_strings
 
 ZONE = "school.test"
 SPF = "v=spf1 include:_spf.office.test ~all"
-VERIFICATION = "site-verification=Zm9vYmFyYmF6"
 # A 4096-bit RSA public key is 550 bytes of DER, 736 characters of base64.
 DKIM_4096 = "v=DKIM1; k=rsa; p=" + base64.b64encode(bytes(range(256)) * 2 + bytes(38)).decode()
 
@@ -48,18 +42,6 @@ def list_requests(api: CloudflareEmulator) -> list:
     return [r for r in api.requests("GET") if r.path.endswith("/dns_records")]
 
 
-def test_find_zone_takes_the_longest_apex(api: CloudflareEmulator, cf: CloudflareProvider) -> None:
-    api.add_zone("lab.school.test")
-    assert cf.find_zone("_dmarc.school.test").name == ZONE
-    deep = cf.find_zone("sel._domainkey.lab.school.test")
-    assert (deep.name, deep.id) == ("lab.school.test", api.zone_id("lab.school.test"))
-
-
-def test_zone_not_found_names_the_domain(cf: CloudflareProvider) -> None:
-    with pytest.raises(ZoneNotFound, match=r"other\.test"):
-        cf.find_zone("mail.other.test")
-
-
 def test_create_then_list_returns_the_record(api: CloudflareEmulator, cf: CloudflareProvider) -> None:
     zone = cf.find_zone(ZONE)
     created = cf.create_record(zone, Record(name=ZONE, type="TXT", value=SPF, ttl=300))
@@ -68,20 +50,6 @@ def test_create_then_list_returns_the_record(api: CloudflareEmulator, cf: Cloudf
     assert api.find(ZONE, ZONE, "TXT")[0]["content"] == f'"{SPF}"'
     assert cf.list_records(zone, ZONE, "TXT") == [created]
     assert cf.list_records(zone, "www.school.test", "TXT") == []
-
-
-def test_list_reads_every_page_and_no_more(api: CloudflareEmulator, cf: CloudflareProvider) -> None:
-    api.seed_records(ZONE, filler_rows(300, "TXT"))
-    for i in range(12):
-        api.seed_record(ZONE, ZONE, "TXT", f'"token-{i}"')
-    zone = cf.find_zone(ZONE)
-    api.clear_log()
-    values = [r.value for r in cf.list_records(zone, ZONE, "TXT")]
-    assert values == [f"token-{i}" for i in range(12)]
-    # 12 records at 5 per page: pages 1..3, and no fourth request for an empty page.
-    pages = [r.query["page"] for r in list_requests(api)]
-    assert pages == [["1"], ["2"], ["3"]]
-    assert all(r.query["name.exact"] == [ZONE] and r.query["type"] == ["TXT"] for r in list_requests(api))
 
 
 def test_list_stops_on_an_exactly_full_last_page(api: CloudflareEmulator, cf: CloudflareProvider) -> None:
@@ -119,49 +87,12 @@ def test_values_split_or_quoted_differently_read_as_the_same_value(
     assert [r.value for r in cf.list_records(zone, ZONE, "TXT")] == [SPF]
 
 
-def test_update_and_delete_touch_one_value_only(api: CloudflareEmulator, cf: CloudflareProvider) -> None:
-    api.seed_record(ZONE, ZONE, "TXT", f'"{SPF}"')
-    verification = api.seed_record(ZONE, ZONE, "TXT", f'"{VERIFICATION}"')
-    other = api.seed_record(ZONE, ZONE, "TXT", '"another-tool=1"')
-    zone = cf.find_zone(ZONE)
-    spf = next(r for r in cf.list_records(zone, ZONE, "TXT") if r.value == SPF)
-    merged = "v=spf1 include:_spf.office.test ip4:203.0.113.10 ~all"
-
-    cf.update_record(zone, spf, Record(name=ZONE, type="TXT", value=merged, ttl=spf.ttl))
-    after = {r.value: r.id for r in cf.list_records(zone, ZONE, "TXT")}
-    assert after == {merged: spf.id, VERIFICATION: verification["id"], "another-tool=1": other["id"]}
-    assert [r.method for r in api.writes()] == ["PATCH"]
-
-    # Without an id the record is found by its value.
-    cf.delete_record(zone, Record(name=ZONE, type="TXT", value="another-tool=1"))
-    assert sorted(r.value for r in cf.list_records(zone, ZONE, "TXT")) == sorted([merged, VERIFICATION])
-    assert [r.method for r in api.writes()] == ["PATCH", "DELETE"]
-
-
 def test_deleting_a_record_that_is_already_gone_is_not_an_error(
     api: CloudflareEmulator, cf: CloudflareProvider
 ) -> None:
     zone = cf.find_zone(ZONE)
     cf.delete_record(zone, Record(name=ZONE, type="TXT", value=SPF, id="0" * 32))
     assert [r.status for r in api.writes()] == [404]
-
-
-def test_429_is_retried_after_retry_after(api: CloudflareEmulator, cf: CloudflareProvider) -> None:
-    zone = cf.find_zone(ZONE)
-    api.inject(status=429, retry_after=1, times=1, path_contains="dns_records")
-    started = time.monotonic()
-    assert cf.list_records(zone, ZONE, "TXT") == []
-    assert time.monotonic() - started >= 1.0
-    assert [r.status for r in list_requests(api)] == [429, 200]
-
-
-def test_429_beyond_the_retry_budget_is_rate_limited(api: CloudflareEmulator) -> None:
-    cf = make_provider(api, max_retries=1)
-    zone = cf.find_zone(ZONE)
-    api.inject(status=429, retry_after=0.05, times=10, path_contains="dns_records")
-    with pytest.raises(RateLimited, match="429.*after 1 retries"):
-        cf.list_records(zone, ZONE, "TXT")
-    assert len(list_requests(api)) == 2  # bounded: the first try and one retry
 
 
 def test_500_then_success(api: CloudflareEmulator, cf: CloudflareProvider) -> None:
@@ -183,15 +114,6 @@ def test_a_create_applied_before_a_500_is_not_duplicated(
     assert [r.status for r in api.requests("POST")] == [500, 400]
 
 
-def test_bad_token_is_a_clear_error_without_the_token(api: CloudflareEmulator) -> None:
-    wrong = "not-the-right-token-3f9a"
-    cf = CloudflareProvider(wrong, base_url=api.base_url, max_retries=0)
-    with pytest.raises(AuthenticationFailed) as err:
-        cf.find_zone(ZONE)
-    assert "HTTP 401" in str(err.value) and "api_token" in str(err.value)
-    assert wrong not in str(err.value)
-
-
 def test_token_without_edit_permission_says_which_permission(api: CloudflareEmulator) -> None:
     api.read_only_tokens.add("read-only")
     cf = CloudflareProvider("read-only", base_url=api.base_url, max_retries=0)
@@ -204,16 +126,6 @@ def test_missing_token_fails_before_any_request(api: CloudflareEmulator) -> None
     with pytest.raises(AuthenticationFailed, match="CLOUDFLARE_API_TOKEN"):
         CloudflareProvider("", base_url=api.base_url)
     assert api.requests() == []
-
-
-def test_a_slow_answer_times_out(api: CloudflareEmulator) -> None:
-    cf = make_provider(api, timeout=0.3, max_retries=0)
-    zone = cf.find_zone(ZONE)
-    api.inject(delay=1.5, times=1, path_contains="dns_records")
-    started = time.monotonic()
-    with pytest.raises(DnsError, match=r"did not answer within 0\.3 s"):
-        cf.list_records(zone, ZONE, "TXT")
-    assert time.monotonic() - started < 1.2
 
 
 def test_ptr_without_a_reverse_zone_gives_the_panel_instruction(cf: CloudflareProvider) -> None:
@@ -236,15 +148,3 @@ def test_ptr_in_a_delegated_reverse_zone(api: CloudflareEmulator, cf: Cloudflare
     assert [r["content"] for r in api.find("113.0.203.in-addr.arpa", "10.113.0.203.in-addr.arpa")] == [
         "smtp.school.test"
     ]
-
-
-def test_ten_thousand_records_seed_fast_and_one_name_is_two_requests(
-    api: CloudflareEmulator, cf: CloudflareProvider
-) -> None:
-    started = time.monotonic()
-    api.seed_records(ZONE, filler_rows(10_000))
-    assert time.monotonic() - started < 2.0
-    api.seed_record(ZONE, ZONE, "TXT", f'"{SPF}"')
-    zone = cf.find_zone(ZONE)
-    assert [r.value for r in cf.list_records(zone, ZONE, "TXT")] == [SPF]
-    assert len(api.requests()) == 2  # the zone lookup and one page of the exact-name listing
