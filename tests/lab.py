@@ -91,3 +91,48 @@ def converge(
     if check:
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return run
+
+
+def find_message_bytes(subject: str, recipient: str, timeout: float = 60.0) -> bytes:
+    """The message as it arrived on the lab's MX, byte for byte (signatures cover the bytes)."""
+    delivered = find_message(subject, recipient, timeout)
+    maildir = f"/var/mail/vhosts/{recipient.split('@')[1]}"
+    mx = part("mx")
+    found = mx.run("grep -rlF -- %s %s/new %s/cur", delivered["Message-ID"] or subject, maildir, maildir)
+    for path in found.stdout.split():
+        raw = subprocess.run(
+            ["podman", "exec", LAB["lab_parts"]["mx"]["container"], "cat", path],
+            capture_output=True,
+            check=True,
+        ).stdout
+        if f"Delivered-To: {recipient}".encode() in raw and subject.encode() in raw:
+            return raw
+    raise AssertionError(f"message {subject!r} for {recipient} vanished from the lab's MX")
+
+
+def dkim_verify_with_records(raw: bytes, records: dict[str, str]) -> bool:
+    """Verify a message's first DKIM-Signature with dkimpy against the given TXT records
+    ({"sel._domainkey.domain": "v=DKIM1; k=rsa; p=..."}) instead of DNS."""
+    import dkim
+
+    def dnsfunc(name, timeout=5):
+        return records.get(name.decode().rstrip(".").lower(), "").encode()
+
+    return bool(dkim.verify(raw, dnsfunc=dnsfunc))
+
+
+def dkim_verify_on_mx(raw: bytes) -> subprocess.CompletedProcess:
+    """Verify a message's DKIM signature on the lab's MX with dkimpy (python3-dkim), which reads
+    the key from DNS through the lab's resolver, as a receiving server would."""
+    return subprocess.run(
+        ["podman", "exec", "-i", LAB["lab_parts"]["mx"]["container"], "dkimverify"],
+        input=raw,
+        capture_output=True,
+        check=False,
+    )
+
+
+def tsig_secret() -> str:
+    """The secret of the lab DNS's update key (RFC 2136 with TSIG)."""
+    text = part("dns").check_output("cat /etc/bind/lab-update.key")
+    return text.split("secret", 1)[1].split('"')[1]

@@ -1,0 +1,77 @@
+"""Bad input fails before anything changes, with a message that names the variable; a key to
+import is checked and never printed. Checked on one platform: validation does not depend on
+the release."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests import lab
+
+SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MARKER = "key-material-that-must-never-be-printed"
+BAD_KEY = f"-----BEGIN PRIVATE KEY-----\n{MARKER}\n-----END PRIVATE KEY-----"
+
+CASES = {
+    "selector that is no DNS label": (["dkim_selector=2025_07!"], "dkim_selector"),
+    "next selector that is no DNS label": (["dkim_next_selector=-next"], "dkim_next_selector"),
+    "unknown domain in the signing table": (
+        [
+            json.dumps(
+                {"dkim_signing_table_extra": [{"sender": "*@lists.other.test", "domain": "other.test"}]}
+            )
+        ],
+        "dkim_signing_table_extra",
+    ),
+    "key below 1024 bits": (['{"dkim_key_bits": 512}'], "dkim_key_bits is 512"),
+    "imported key that does not parse": (
+        [
+            json.dumps(
+                {
+                    "dkim_next_selector": "imported",
+                    "dkim_import_keys": [
+                        {"domain": "school.test", "selector": "imported", "private_key": BAD_KEY}
+                    ],
+                }
+            )
+        ],
+        "dkim_import_keys: the key for school.test (selector imported) cannot be imported",
+    ),
+    "domain that is no name": (['{"dkim_domains": ["school_test"]}'], "dkim_domains"),
+}
+
+STATE = (
+    "sha256sum /etc/opendkim.conf /etc/opendkim/* /etc/postfix/main.cf; "
+    "ls -lR --time-style=+%s /etc/dkimkeys /etc/opendkim; systemctl show -p MainPID opendkim"
+)
+
+
+@pytest.fixture
+def sut(host):
+    if not host.backend.host.endswith("bookworm"):
+        pytest.skip("input validation is the same on every release")
+    return lab.instance(host)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_fails_before_any_change(sut, host, case):
+    extra_vars, expected = CASES[case]
+    before = sut.check_output(STATE)
+    run = lab.converge(SCENARIO, host.backend.host, *extra_vars, check=False)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output[-2000:]
+    assert expected in output, output[-3000:]
+    assert "changed=0" in output.split("PLAY RECAP")[-1]
+    assert MARKER not in output
+    assert sut.check_output(STATE) == before
+
+
+def test_1024_bit_keys_only_with_a_warning(sut, host):
+    # The keys exist already (a size applies to keys generated later): the run changes nothing,
+    # and still warns.
+    run = lab.converge(SCENARIO, host.backend.host, '{"dkim_key_bits": 1024}')
+    assert "WARNING: dkim_key_bits is 1024" in run.stdout
+    assert "changed=0" in run.stdout.split("PLAY RECAP")[-1]

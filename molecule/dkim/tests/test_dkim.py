@@ -1,0 +1,91 @@
+"""OpenDKIM signs what Postfix sends, over SMTP and through sendmail, for each domain with its
+own key; the signatures verify against the records the role exported."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+
+from tests import lab
+
+DOMAINS = ["school.test", "teachers.test"]
+
+
+@pytest.fixture
+def sut(host):
+    return lab.instance(host)
+
+
+@pytest.fixture
+def records(host):
+    """The records the role exported in the last converge, signing ones by name."""
+    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], f"dkim-records-{host.backend.host}.json")
+    with open(path) as exported:
+        return {r["name"]: r for r in json.load(exported) if r["signing"]}
+
+
+def test_one_key_per_domain_opendkim_only(sut, records):
+    assert sorted(r["domain"] for r in records.values()) == DOMAINS
+    assert len({r["value"] for r in records.values()}) == len(DOMAINS), "each domain has its own key"
+    top = sut.file("/etc/dkimkeys")
+    assert (top.user, top.mode) == ("opendkim", 0o700)
+    for record in records.values():
+        directory = sut.file(f"/etc/dkimkeys/{record['domain']}")
+        assert (directory.user, directory.group, directory.mode) == ("opendkim", "opendkim", 0o700)
+        key = sut.file(f"/etc/dkimkeys/{record['domain']}/{record['selector']}.private")
+        assert (key.user, key.group, key.mode) == ("opendkim", "opendkim", 0o600)
+        assert key.content_string.startswith("-----BEGIN PRIVATE KEY-----")
+        assert record["value"].startswith("v=DKIM1; k=rsa; p=MIIBIjAN"), "a 2048-bit RSA key"
+
+
+def test_signer_listens_on_loopback_only(sut):
+    assert sut.service("opendkim").is_running
+    assert sut.socket("tcp://127.0.0.1:8891").is_listening
+    assert not sut.socket("tcp://0.0.0.0:8891").is_listening
+
+
+def test_postfix_passes_all_mail_to_the_signer(sut):
+    assert sut.check_output("postconf -h smtpd_milters non_smtpd_milters milter_default_action").split() == [
+        "inet:127.0.0.1:8891",
+        "inet:127.0.0.1:8891",
+        "accept",
+    ]
+
+
+def _send(sut, via: str, sender: str) -> bytes:
+    msg = lab.new_message(sender, "someone@students.test", f"dkim {via}")
+    if via == "sendmail":
+        lab.sendmail(sut, msg)
+    else:
+        cmd = sut.run(
+            "swaks --silent 2 --server 127.0.0.1:25 --from %s --to someone@students.test "
+            "--header %s --header %s --body 'over SMTP'",
+            sender,
+            f"Subject: {msg['Subject']}",
+            f"From: Moodle <{sender}>",
+        )
+        assert cmd.rc == 0, cmd.stdout + cmd.stderr
+    return lab.find_message_bytes(msg["Subject"], "someone@students.test")
+
+
+@pytest.mark.parametrize("via", ["smtp", "sendmail"])
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_message_arrives_signed_with_its_domains_key(sut, records, domain, via):
+    raw = _send(sut, via, f"noreply@{domain}")
+    signature = re.search(rb"DKIM-Signature:(.*?)\n(?=\S)", raw, re.S)
+    assert signature, raw[:2000]
+    tags = dict(
+        (name.strip(), value.strip())
+        for name, _, value in (
+            t.partition(b"=") for t in re.sub(rb"\s+", b"", signature.group(1)).split(b";")
+        )
+    )
+    own = next(r for r in records.values() if r["domain"] == domain)
+    assert (tags[b"d"].decode(), tags[b"s"].decode()) == (domain, own["selector"])
+    assert lab.dkim_verify_with_records(raw, {own["name"]: own["value"]})
+    # the other domain's key does not verify it: each domain really signs with its own key
+    other = next(r for r in records.values() if r["domain"] != domain)
+    assert not lab.dkim_verify_with_records(raw, {own["name"]: other["value"]})
