@@ -277,21 +277,39 @@ class DigitalOceanProvider(ApiProvider):
             )
         ]
 
-    def set_ptr(self, ip: str, fqdn: str, ttl: int = 3600) -> bool:
+    def set_ptr(self, ip: str, fqdn: str, ttl: int = 3600, dry_run: bool = False) -> bool:
         """Rename the droplet holding ip to fqdn (DigitalOcean then serves PTR ip -> fqdn).
-        True when it was renamed; ttl is not settable on DigitalOcean and is ignored."""
+        True when it was renamed (dry_run: would be, and is not); ttl is not settable on
+        DigitalOcean and is ignored."""
         target = normalise_name(fqdn)
         droplet = self._droplet_holding(ip)
         if droplet is None:
             raise PtrUnsupported(ptr_panel_instruction(ip, target))
         if normalise_name(droplet["name"]) == target:
             return False
+        if dry_run:
+            return True
         what = f"renaming droplet {droplet['id']} to {target}"
         handle = self._new(_Droplet, id=droplet["id"])
         answer = self._call(what, lambda: handle.rename(target))
         action = (answer or {}).get("action") or {}
         self._wait_for_action(what, droplet["id"], action)
         return True
+
+    def delete_ptr(self, ip: str, fqdn: str | None = None, dry_run: bool = False) -> bool:
+        """A droplet always has a name, so DigitalOcean always publishes a PTR for its address:
+        nothing to do when the PTR names another host than fqdn, a failure otherwise."""
+        droplet = self._droplet_holding(ip)
+        if droplet is None:
+            raise PtrUnsupported(ptr_panel_instruction(ip))
+        name = normalise_name(droplet["name"])
+        if fqdn and name != normalise_name(fqdn):
+            return False
+        raise PtrUnsupported(
+            f"DigitalOcean publishes the name of droplet {droplet['id']} ({name}) as the PTR of {ip} "
+            "and cannot remove it: rename the droplet instead (ptr_record with state: present and "
+            "the new host name)"
+        )
 
     # -- internals -------------------------------------------------------------------------------
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 import ipaddress
+from collections.abc import Callable
 
 
 class DnsError(Exception):
@@ -82,28 +84,44 @@ class DnsProvider(abc.ABC):
         name = reverse_name(ip)
         return self.list_records(self._ptr_zone(ip), name, "PTR")
 
-    def set_ptr(self, ip: str, fqdn: str, ttl: int = 3600) -> bool:
-        """Point ip's PTR at fqdn, leaving exactly one PTR; True when something changed."""
+    def set_ptr(self, ip: str, fqdn: str, ttl: int = 3600, dry_run: bool = False) -> bool:
+        """Point ip's PTR at fqdn, leaving no PTR to another name; True when something changed.
+        With dry_run, the same decision without a write (what check mode reports)."""
         zone = self._ptr_zone(ip)
         name = reverse_name(ip)
-        target = fqdn.rstrip(".").lower()
+        target = normalise_name(fqdn)
         current = self.list_records(zone, name, "PTR")
-        keep = next((r for r in current if r.value.lower() == target), None)
-        changed = False
+        keep = next((r for r in current if normalise_name(r.value) == target), None)
+        writes: list[Callable[[], object]] = []
         if keep is None:
             wanted = Record(name=name, type="PTR", value=target, ttl=ttl)
-            if current:
-                keep = self.update_record(zone, current[0], wanted)
-                current = current[1:]
+            keep = current[0] if current else None
+            if keep is not None:
+                writes.append(functools.partial(self.update_record, zone, keep, wanted))
             else:
-                keep = self.create_record(zone, wanted)
-            changed = True
+                writes.append(functools.partial(self.create_record, zone, wanted))
         # a second PTR makes receivers pick one at random: FCrDNS would hold only sometimes
+        # (one that differs only in case or a trailing dot names the same host and stays)
         for record in current:
-            if record is not keep and record.value.lower() != target:
-                self.delete_record(zone, record)
-                changed = True
-        return changed
+            if record is not keep and normalise_name(record.value) != target:
+                writes.append(functools.partial(self.delete_record, zone, record))
+        return self._write(writes, dry_run)
+
+    def delete_ptr(self, ip: str, fqdn: str | None = None, dry_run: bool = False) -> bool:
+        """Remove ip's PTR records (only the ones naming fqdn when given); True when something
+        changed. With dry_run, the same decision without a write."""
+        zone = self._ptr_zone(ip)
+        target = normalise_name(fqdn) if fqdn else None
+        current = self.list_records(zone, reverse_name(ip), "PTR")
+        doomed = [r for r in current if target is None or normalise_name(r.value) == target]
+        return self._write([functools.partial(self.delete_record, zone, r) for r in doomed], dry_run)
+
+    @staticmethod
+    def _write(writes: list[Callable[[], object]], dry_run: bool) -> bool:
+        if not dry_run:
+            for write in writes:
+                write()
+        return bool(writes)
 
     def _ptr_zone(self, ip: str) -> Zone:
         try:

@@ -7,7 +7,8 @@ module: ptr_record
 short_description: Point an IP address's reverse DNS (PTR) at the mail server's host name
 version_added: 0.1.0
 description:
-  - Sets the PTR record of an IPv4 or IPv6 address to a host name, leaving one PTR.
+  - Sets the PTR record of an IPv4 or IPv6 address to a host name, leaving no PTR to another
+    name; with O(state=absent), removes it.
   - V(rfc2136) and V(cloudflare) write the PTR into the reverse zone (C(in-addr.arpa) or
     C(ip6.arpa)) when the provider serves it; V(digitalocean) renames the droplet that holds the
     address, which is how DigitalOcean sets reverse DNS.
@@ -25,9 +26,19 @@ options:
     type: str
     required: true
   hostname:
-    description: The host name the address must resolve back to (the server's HELO name).
+    description:
+      - The host name the address must resolve back to (the server's HELO name).
+      - Required with O(state=present). With O(state=absent), only a PTR naming this host is
+        removed; without it, every PTR of the address.
     type: str
-    required: true
+  state:
+    description:
+      - V(present) points the address at O(hostname); V(absent) removes its PTR.
+      - On V(digitalocean) the PTR is the droplet's name and cannot be removed, so V(absent) fails
+        when the droplet's name is the PTR to remove, and changes nothing otherwise.
+    type: str
+    choices: [present, absent]
+    default: present
 attributes:
   check_mode:
     support: full
@@ -53,6 +64,17 @@ EXAMPLES = r"""
 - name: Stop when receivers would not see forward-confirmed reverse DNS
   ansible.builtin.assert:
     that: ptr.fcrdns
+
+- name: Retire the reverse DNS of an old address
+  lms.mail.ptr_record:
+    provider: rfc2136
+    server: ns1.school.example
+    tsig_key_name: ansible
+    tsig_key_secret: "{{ vault_tsig_secret }}"
+    ip: 192.0.2.24
+    hostname: oldmail.school.example
+    state: absent
+  delegate_to: localhost
 """
 
 RETURN = r"""
@@ -112,15 +134,24 @@ def run(module: AnsibleModule) -> dict:
         raise ValueError(f"ip {params['ip']!r} is not an IPv4 or IPv6 address") from None
     if ip.is_loopback or ip.is_link_local or any(ip in net for net in _INTERNAL if net.version == ip.version):
         module.warn(f"{ip} is not a public address: receivers see the server's public address, not this one")
-    hostname = validate_domain(params["hostname"], "hostname")
+    hostname = validate_domain(params["hostname"], "hostname") if params["hostname"] else None
+    present = params["state"] == "present"
 
     provider = build_provider(params)
     current = provider.get_ptr(str(ip))
     previous = [r.value.rstrip(".").lower() for r in current]
-    changed = previous != [hostname]
-    if changed and not module.check_mode:
-        changed = provider.set_ptr(str(ip), hostname, params["ttl"] or DEFAULT_TTL)
-    after = [hostname] if changed else previous
+    # The provider decides what to write; check mode asks it the same question with dry_run, so
+    # the prediction is the real run's answer.
+    if present:
+        changed = previous != [hostname] and provider.set_ptr(
+            str(ip), hostname, params["ttl"] or DEFAULT_TTL, dry_run=module.check_mode
+        )
+        # what stays: the host name (also as written differently, which names the same host)
+        after = [hostname] * max(1, previous.count(hostname)) if changed else previous
+    else:
+        doomed = [v for v in previous if hostname in (None, v)]
+        changed = bool(doomed) and provider.delete_ptr(str(ip), hostname, dry_run=module.check_mode)
+        after = [v for v in previous if v not in doomed] if changed else previous
 
     lookup = PublishedLookup(
         provider, lambda: DnsLookup(params["resolver"], params["resolver_port"], params["timeout"])
@@ -137,7 +168,7 @@ def run(module: AnsibleModule) -> dict:
             addresses = found
         if any(ipaddress.ip_address(a) == ip for a in found):
             confirmed = True
-    if not confirmed:
+    if present and not confirmed:
         kind = "A" if ip.version == 4 else "AAAA"
         module.warn(
             f"forward-confirmed reverse DNS does not hold: {hostname} has no {kind} record {ip}. "
@@ -168,9 +199,10 @@ def main() -> None:
     argument_spec.update(resolver_argument_spec())
     argument_spec.update(
         ip={"type": "str", "required": True},
-        hostname={"type": "str", "required": True},
+        hostname={"type": "str"},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
     )
-    run_module(run, argument_spec, PROVIDER_REQUIRED_IF)
+    run_module(run, argument_spec, [*PROVIDER_REQUIRED_IF, ("state", "present", ("hostname",))])
 
 
 if __name__ == "__main__":

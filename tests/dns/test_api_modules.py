@@ -294,6 +294,18 @@ def test_ptr_record_renames_the_droplet(digitalocean_api: DigitalOceanEmulator) 
     assert api.writes() == []
 
 
+def test_ptr_absent_cannot_remove_a_droplet_name(digitalocean_api: DigitalOceanEmulator) -> None:
+    backend = DigitalOceanBackend(digitalocean_api)
+    web = digitalocean_api.add_droplet(f"mail.{DOMAIN}", "203.0.113.10")
+    other = run_module("ptr_record", ptr_args(backend, hostname=f"old.{DOMAIN}", state="absent"))
+    assert other["changed"] is False and other["ptr"] == [f"mail.{DOMAIN}"], other
+    for check_mode in (True, False):
+        refused = run_module("ptr_record", ptr_args(backend, state="absent"), check_mode=check_mode)
+        assert refused.get("failed") is True and refused["error"] == "PtrUnsupported", refused
+        assert "rename the droplet" in refused["msg"]
+    assert digitalocean_api.writes() == [] and digitalocean_api.droplets[web]["name"] == f"mail.{DOMAIN}"
+
+
 def test_ptr_record_without_a_droplet_gives_the_panel_instruction(
     digitalocean_api: DigitalOceanEmulator,
 ) -> None:
@@ -359,3 +371,18 @@ def test_dmarc_invalid_tag_fails_before_any_request(backend: Backend) -> None:
     result = run_module("dmarc_record", backend.args(domain=DOMAIN, policy="reject", percent=150))
     assert result.get("failed") is True and "pct" in result["msg"].lower(), result
     assert backend.api.requests() == []
+
+
+def test_ptr_check_mode_predicts_the_real_run(cloudflare_api: CloudflareEmulator) -> None:
+    # Two PTRs that differ only in case and trailing dot name the same host: the real run keeps
+    # both (nothing to change), so check mode must not report a change either.
+    backend = CloudflareBackend(cloudflare_api)
+    cloudflare_api.add_zone("113.0.203.in-addr.arpa")
+    cloudflare_api.seed_record(DOMAIN, f"mail.{DOMAIN}", "A", "203.0.113.10")
+    for value in (f"mail.{DOMAIN}", f"MAIL.{DOMAIN}."):
+        cloudflare_api.seed_record("113.0.203.in-addr.arpa", "10.113.0.203.in-addr.arpa", "PTR", value)
+    cloudflare_api.clear_log()
+    dry = run_module("ptr_record", ptr_args(backend), check_mode=True)
+    real = run_module("ptr_record", ptr_args(backend))
+    assert dry["changed"] is real["changed"] is False, (dry, real)
+    assert dry["ptr"] == real["ptr"] and cloudflare_api.writes() == []

@@ -314,6 +314,31 @@ def test_ptr_without_reverse_zone_gives_the_panel_instruction(bind_zones):
     assert "control panel of the hosting provider" in result["msg"]
 
 
+def test_ptr_absent_removes_only_the_named_ptr_then_all(bind_zones):
+    reverse = "25.2.0.192.in-addr.arpa"
+    bind_zones.add("2.0.192.in-addr.arpa", reverse, "PTR", "old.school.test.")
+    serial = bind_zones.serial("2.0.192.in-addr.arpa")
+    checked = ptr(bind_zones, check_mode=True, ip="192.0.2.25", hostname="old.school.test", state="absent")
+    assert checked["changed"] is True and checked["ptr"] == ["mail.school.test"], checked
+    assert bind_zones.serial("2.0.192.in-addr.arpa") == serial
+    result = ptr(bind_zones, diff=True, ip="192.0.2.25", hostname="old.school.test", state="absent")
+    assert result["changed"] is True and result["ptr"] == ["mail.school.test"] and result["fcrdns"] is True
+    assert [r.target.to_text() for r in bind_zones.query(reverse, "PTR")] == ["mail.school.test."]
+    assert "old.school.test" in result["diff"]["before"] and "old.school.test" not in result["diff"]["after"]
+    again = ptr(bind_zones, ip="192.0.2.25", hostname="old.school.test", state="absent")
+    assert again["changed"] is False
+
+    gone = ptr(bind_zones, ip="192.0.2.25", state="absent")
+    assert gone["changed"] is True and gone["ptr"] == [] and gone["warnings"] == [], gone
+    assert bind_zones.query(reverse, "PTR") == []
+    assert ptr(bind_zones, ip="192.0.2.25", state="absent")["changed"] is False
+
+
+def test_ptr_present_needs_a_hostname(bind_zones):
+    result = ptr(bind_zones, ip="192.0.2.25")
+    assert result["failed"] is True and "hostname" in result["msg"]
+
+
 # -- mail_dns_info ---------------------------------------------------------------------------------
 
 
