@@ -174,6 +174,20 @@ def test_two_spf_records_are_refused_without_a_write(backend: Backend) -> None:
     assert backend.api.writes() == []
 
 
+def test_an_idn_domain_is_published_under_its_a_label(cloudflare_api: CloudflareEmulator) -> None:
+    # A U-label domain (as a user types it) becomes its A-label (punycode) form at the module
+    # boundary, whichever the provider: providers and DNS only know the latter.
+    backend = CloudflareBackend(cloudflare_api)
+    idn = "xn--bcher-kva.test"
+    cloudflare_api.add_zone(idn)
+    result = run_module("spf_record", spf(backend, domain="Bücher.test", mechanisms=["mx"]), diff=True)
+    assert result["changed"] is True and not result.get("failed"), result
+    assert f"{idn}. " in result["diff"]["after"]
+    assert [r["content"] for r in cloudflare_api.find(idn, idn, "TXT")] == ['"v=spf1 mx ~all"']
+    bad = run_module("spf_record", spf(backend, domain="bü cher.test", mechanisms=["mx"]))
+    assert bad.get("failed") is True and "not a valid domain name" in bad["msg"], bad
+
+
 def test_bad_token_fails_clearly_without_printing_it(backend: Backend) -> None:
     wrong = "wrong-token-9d1c"
     result = run_module("spf_record", spf(backend, api_token=wrong))
