@@ -9,6 +9,12 @@ office mail service and must keep doing so.
 DNS access goes through a small resolver interface (SpfResolver) so that this module has no
 network code of its own: the modules give it a dnspython resolver pointed at whatever server
 the user (or a test) names, or read through the DNS provider.
+
+One simplification, allowed by RFC 7208 §7.3: the %{p} macro (the validated host name of the
+client IP) always expands to "unknown". The RFC says it SHOULD NOT be used and that "unknown"
+is what a receiver uses when it does not or cannot validate a name; evaluating it would cost a
+PTR lookup and forward lookups on every expansion. A record that needs %{p} to match is
+evaluated here as by such a receiver.
 """
 
 from __future__ import annotations
@@ -623,7 +629,7 @@ class _Evaluator:
             "o": sender_domain,
             "d": domain,
             "i": _dotted_ip(self.ip),
-            "p": "unknown",
+            "p": "unknown",  # RFC 7208 §7.3 allows this; see the module docstring
             "v": "in-addr" if self.ip.version == 4 else "ip6",
             "h": self.helo or domain,
         }

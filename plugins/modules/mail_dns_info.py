@@ -56,6 +56,11 @@ options:
     description: Seconds to wait for each DNS answer.
     type: float
     default: 5
+notes:
+  - SPF is evaluated as RFC 7208 describes, with one simplification the RFC allows (section
+    7.3) - the C(%{p}) macro (the client's validated host name) expands to C(unknown), as at a
+    receiver that does not validate it. The RFC advises against C(%{p}); a record that relies
+    on it may evaluate differently at receivers that do.
 attributes:
   check_mode:
     support: full

@@ -212,6 +212,8 @@ ZONE = {
     ("ptr.test", "TXT"): ["v=spf1 ptr:school.test -all"],
     ("192.0.2.25", "PTR"): ["mail.school.test"],
     ("192.0.2.26", "PTR"): ["fake.school.test"],
+    ("pmacro.test", "TXT"): ["v=spf1 exists:%{p}.allow.pmacro.test -all"],
+    ("unknown.allow.pmacro.test", "A"): ["127.0.0.2"],
 }
 
 
@@ -285,3 +287,11 @@ def test_no_match_after_a_failing_include_is_neutral_without_a_mechanism():
     }
     outcome = check_host("203.0.113.9", "school.test", FakeDns(data))
     assert (outcome.result, outcome.mechanism, outcome.reason) == ("neutral", "", "no mechanism matched")
+
+
+def test_p_macro_expands_to_unknown_without_a_ptr_lookup():
+    # RFC 7208 §7.3 allows "unknown" for %{p}; documented in spf.py and mail_dns_info
+    dns = FakeDns(ZONE)
+    assert check_host("192.0.2.25", "pmacro.test", dns).result == "pass"  # its PTR is valid, all the same
+    assert ("unknown.allow.pmacro.test", "A") in dns.queries
+    assert not any(rtype == "PTR" for _, rtype in dns.queries)
