@@ -7,6 +7,7 @@ import email
 import email.policy
 import os
 import pathlib
+import re
 import subprocess
 import time
 import uuid
@@ -78,19 +79,30 @@ def mail_log(host, since: str = "-10min") -> str:
 
 
 def converge(
-    scenario_dir: str, host: str, *extra_vars: str, check: bool = True
+    scenario_dir: str, host: str, *extra_vars: str, options: tuple[str, ...] = (), check: bool = True
 ) -> subprocess.CompletedProcess:
     """Run a Molecule scenario's converge playbook again for one host, with extra variables
-    (each as -e would take it), from inside its verifier."""
+    (each as -e would take it) and ansible-playbook options, from inside its verifier."""
     args = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", f"localhost,{host}"]
     for extra in extra_vars:
         args += ["-e", extra]
     run = subprocess.run(
-        [*args, os.path.join(scenario_dir, "converge.yml")], capture_output=True, text=True, check=False
+        [*args, *options, os.path.join(scenario_dir, "converge.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    # Molecule makes Ansible colour its output (through more than one variable); tests read text.
+    run.stdout, run.stderr = (re.sub(r"\x1b\[[0-9;]*m", "", text) for text in (run.stdout, run.stderr))
     if check:
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return run
+
+
+def recap(run: subprocess.CompletedProcess, host: str) -> dict[str, int]:
+    """The PLAY RECAP counters of one host: {"ok": .., "changed": .., "failed": ..}."""
+    line = next(line for line in run.stdout.splitlines()[::-1] if line.startswith(host + " "))
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
 def find_message_bytes(subject: str, recipient: str, timeout: float = 60.0) -> bytes:
