@@ -13,6 +13,10 @@ SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 CASES = {
     "unknown transport": (["postfix_transport=smtp"], "postfix_transport"),
+    "public relay with neither preset nor host": (
+        ["postfix_transport=relay_public"],
+        "set postfix_relay_preset to gmail, yandex or mailru",
+    ),
     "public relay without credentials": (
         ["postfix_transport=relay_public", "postfix_relay_preset=gmail"],
         "postfix_relay_username and postfix_relay_password",
