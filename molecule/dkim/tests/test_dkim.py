@@ -11,6 +11,7 @@ import pytest
 
 from tests import lab
 
+SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOMAINS = ["school.test", "teachers.test"]
 
 
@@ -89,3 +90,37 @@ def test_message_arrives_signed_with_its_domains_key(sut, records, domain, via):
     # the other domain's key does not verify it: each domain really signs with its own key
     other = next(r for r in records.values() if r["domain"] != domain)
     assert not lab.dkim_verify_with_records(raw, {own["name"]: other["value"]})
+
+
+def test_imported_key_is_kept_as_given(sut, host):
+    """A migration: the old server's key is imported for its selector (here as the next
+    selector, so signing is left alone), stored 0600 for opendkim, and its record exported."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = base64.b64encode(
+        key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    ).decode()
+    extra = {
+        "dkim_next_selector": "migrated",
+        "dkim_import_keys": [{"domain": "teachers.test", "selector": "migrated", "private_key": pem}],
+    }
+    run = lab.converge(SCENARIO, host.backend.host, json.dumps(extra))
+    assert pem.split("\n")[1] not in run.stdout + run.stderr, "the private key was printed"
+    stored = sut.file("/etc/dkimkeys/teachers.test/migrated.private")
+    assert (stored.user, stored.mode) == ("opendkim", 0o600)
+    assert stored.content_string.strip() == pem.strip()
+    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], f"dkim-records-{host.backend.host}.json")
+    with open(path) as exported:
+        migrated = [r for r in json.load(exported) if r["name"] == "migrated._domainkey.teachers.test"]
+    assert [(r["value"], r["signing"]) for r in migrated] == [(f"v=DKIM1; k=rsa; p={public}", False)]
+    # signing did not move: the next selector is not in the KeyTable
+    assert "migrated" not in sut.file("/etc/opendkim/KeyTable").content_string
