@@ -124,3 +124,17 @@ def test_imported_key_is_kept_as_given(sut, host):
     assert [(r["value"], r["signing"]) for r in migrated] == [(f"v=DKIM1; k=rsa; p={public}", False)]
     # signing did not move: the next selector is not in the KeyTable
     assert "migrated" not in sut.file("/etc/opendkim/KeyTable").content_string
+
+
+def test_stopped_signer_lets_mail_through_unsigned(sut):
+    """milter_default_action = accept: while OpenDKIM is down mail leaves unsigned instead of
+    being refused or held, and is signed again once it is back."""
+    sut.run_expect([0], "systemctl stop opendkim")
+    try:
+        unsigned = _send(sut, "smtp", "noreply@school.test")
+        queued = sut.run("postqueue -j")
+    finally:
+        sut.run_expect([0], "systemctl start opendkim")
+    assert b"DKIM-Signature:" not in unsigned
+    assert queued.stdout == "", "mail was held while the signer was down"
+    assert b"DKIM-Signature:" in _send(sut, "sendmail", "noreply@school.test")
