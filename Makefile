@@ -6,7 +6,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
-SCENARIOS := direct relay
+SCENARIOS := direct relay dkim moodle
 
 .PHONY: demo test lint unit molecule bench host venv images lab lab-down clean
 
@@ -31,8 +31,9 @@ molecule: venv images
 	set -e; for scenario in $(SCENARIOS); do molecule test -s $$scenario; done
 
 ## bench: the benchmarks under bench/, each a ratio against a baseline measured in the same run
-bench: venv host
+bench: venv host images
 	python bench/dns/run.py
+	python bench/dkim/run.py
 
 host:
 	lab/install-host-packages

@@ -1,6 +1,6 @@
 """The Moodle-shaped site on a molecule/moodle instance, seen through real PHP: $CFG as config.php
 gives it, messages sent with Debian's PHPMailer the way Moodle uses the settings, and the
-stand-in "database" (a JSON file in the data root; see files/standin/lib/setup.php)."""
+stand-in "database" (a JSON file in the data root; see lab/files/standin/lib/setup.php)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """moodle_apply_method cfg_cli against the stand-in of Moodle's admin/cli/cfg.php
-(files/standin/admin/cli/cfg.php: the real script's options and exit codes, 0 found, 3 not set,
+(lab/files/standin/admin/cli/cfg.php: the real script's options and exit codes, 0 found, 3 not set,
 4 forced in config.php), under Moodle 5.1's public/ layout (Debian 13): settings go to the
 "database" read-compare-set, a second run changes nothing, secrets stay in the settings file,
 and a setting config.php forces is reported as a conflict, once, not retried."""

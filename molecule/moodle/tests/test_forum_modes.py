@@ -2,7 +2,7 @@
 lists the teachers' domains and hands them on as moodle_sender_domains; reply_by_email (Debian
 13) sets the inbound settings, keeps the IMAP password out of Ansible's output and enables the
 forum's reply handler through Moodle's API, and says clearly when Moodle is not installed.
-The stand-in "database" and API are described in files/standin/lib/setup.php."""
+The stand-in "database" and API are described in lab/files/standin/lib/setup.php."""
 
 from __future__ import annotations
 
