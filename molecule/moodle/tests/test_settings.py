@@ -6,6 +6,7 @@ DKIM signature verifies against the key the role placed."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -143,3 +144,31 @@ def test_message_through_mail_like_moodle_reaches_the_mx(sut):
     assert received["Return-Path"] == "<noreply@school.test>"
     # handed to sendmail: Postfix's pickup, not its SMTP server, took it in
     assert "by moodle.school.test (Postfix, from userid 33)" in received.get_all("Received")[-1]
+
+
+def test_staging_charset_and_kill_switch_settings_are_forced(sut, host):
+    """The settings the scenario leaves unmanaged, set once: the staging diversion (a list of
+    exceptions becomes one per line, as Moodle splits them), the charset and noemailever reach
+    $CFG forced, and a second run changes nothing."""
+    if not host.backend.host.endswith("bookworm"):
+        pytest.skip("the rendering does not depend on the release")
+    staging = json.dumps(
+        {
+            "moodle_divertallemailsto": "staging@students.test",
+            "moodle_divertallemailsexcept": [r"@school\.test$", r"^teacher@"],
+            "moodle_sitemailcharset": "0",
+            "moodle_noemailever": True,
+        }
+    )
+    try:
+        moodle_site.converge_twice(host.backend.host, staging)
+        cfg, forced = moodle_site.cfg(sut)
+        assert cfg["divertallemailsto"] == "staging@students.test"
+        assert cfg["divertallemailsexcept"] == "@school\\.test$\n^teacher@"
+        assert cfg["sitemailcharset"] == "0"
+        assert cfg["noemailever"] is True
+        assert {"divertallemailsto", "divertallemailsexcept", "sitemailcharset", "noemailever"} <= set(forced)
+    finally:
+        moodle_site.restore(host.backend.host)
+    cfg, forced = moodle_site.cfg(sut)
+    assert "noemailever" not in forced and "divertallemailsto" not in forced
