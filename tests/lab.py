@@ -105,6 +105,46 @@ def recap(run: subprocess.CompletedProcess, host: str) -> dict[str, int]:
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
+def changed_tasks(run: subprocess.CompletedProcess) -> list[str]:
+    """The names of the tasks that reported a change in a run's output, for failure messages."""
+    names, task = [], ""
+    for line in run.stdout.splitlines():
+        if line.startswith(("TASK [", "RUNNING HANDLER [")):
+            task = line.split("[", 1)[1].rsplit("]", 1)[0]
+        elif line.startswith("changed:") and task not in names:
+            names.append(task)
+    return names
+
+
+def validation_instance(host):
+    """The podman host of a scenario's Debian 12 instance, for bad-input tests; the other
+    platforms skip them: input is checked before anything reaches the host, whatever its release."""
+    import pytest
+
+    if not host.backend.host.endswith("bookworm"):
+        pytest.skip("input validation is the same on every release")
+    return instance(host)
+
+
+def refused(
+    scenario_dir: str, sut, host: str, *extra_vars: str, expected: str, state: str, secret: str = ""
+) -> subprocess.CompletedProcess:
+    """Converge with bad input and check that it is refused before anything changes: the run
+    fails with a message containing `expected` (compared with runs of white space folded), the
+    recap counts no change, the host's `state` command prints what it printed before, and
+    `secret` appears nowhere in the output."""
+    before = sut.check_output(state)
+    run = converge(scenario_dir, host, *extra_vars, check=False)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output[-2000:]
+    assert " ".join(expected.split()) in " ".join(output.split()), output[-3000:]
+    assert recap(run, host)["changed"] == 0, output[-3000:]
+    if secret:
+        assert secret not in output, "a secret was printed"
+    assert sut.check_output(state) == before
+    return run
+
+
 def find_message_bytes(subject: str, recipient: str, timeout: float = 60.0) -> bytes:
     """The message as it arrived on the lab's MX, byte for byte (signatures cover the bytes)."""
     delivered = find_message(subject, recipient, timeout)
@@ -122,22 +162,36 @@ def find_message_bytes(subject: str, recipient: str, timeout: float = 60.0) -> b
     raise AssertionError(f"message {subject!r} for {recipient} vanished from the lab's MX")
 
 
-def dkim_verify_with_records(raw: bytes, records: dict[str, str]) -> bool:
-    """Verify a message's first DKIM-Signature with dkimpy against the given TXT records
+def dkim_signatures(raw: bytes) -> list[dict[str, str]]:
+    """The tags of each DKIM-Signature header of a message, in header order (the order dkimpy
+    numbers them: index 0 is the topmost, the one the last signer added)."""
+    import dkim
+    import dkim.util
+
+    headers, _ = dkim.rfc822_parse(raw)
+    return [
+        {k.decode(): v.decode() for k, v in dkim.util.parse_tag_value(value).items()}
+        for name, value in headers
+        if name.lower() == b"dkim-signature"
+    ]
+
+
+def dkim_verify_with_records(raw: bytes, records: dict[str, str], index: int = 0) -> bool:
+    """Verify one of a message's DKIM signatures with dkimpy against the given TXT records
     ({"sel._domainkey.domain": "v=DKIM1; k=rsa; p=..."}) instead of DNS."""
     import dkim
 
     def dnsfunc(name, timeout=5):
         return records.get(name.decode().rstrip(".").lower(), "").encode()
 
-    return bool(dkim.verify(raw, dnsfunc=dnsfunc))
+    return bool(dkim.DKIM(raw).verify(idx=index, dnsfunc=dnsfunc))
 
 
-def dkim_verify_on_mx(raw: bytes) -> subprocess.CompletedProcess:
-    """Verify a message's DKIM signature on the lab's MX with dkimpy (python3-dkim), which reads
-    the key from DNS through the lab's resolver, as a receiving server would."""
+def dkim_verify_on_mx(raw: bytes, index: int = 0) -> subprocess.CompletedProcess:
+    """Verify one of a message's DKIM signatures on the lab's MX with dkimpy (python3-dkim),
+    which reads the key from DNS through the lab's resolver, as a receiving server would."""
     return subprocess.run(
-        ["podman", "exec", "-i", LAB["lab_parts"]["mx"]["container"], "dkimverify"],
+        ["podman", "exec", "-i", LAB["lab_parts"]["mx"]["container"], "dkimverify", "--index", str(index)],
         input=raw,
         capture_output=True,
         check=False,

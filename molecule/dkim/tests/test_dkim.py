@@ -20,17 +20,24 @@ def sut(host):
     return lab.instance(host)
 
 
+def exported(host) -> list[dict]:
+    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], f"dkim-records-{host.backend.host}.json")
+    with open(path) as exported:
+        return json.load(exported)
+
+
 @pytest.fixture
 def records(host):
     """The records the role exported in the last converge, signing ones by name."""
-    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], f"dkim-records-{host.backend.host}.json")
-    with open(path) as exported:
-        return {r["name"]: r for r in json.load(exported) if r["signing"]}
+    return {r["name"]: r for r in exported(host) if r["signing"]}
 
 
-def test_one_key_per_domain_opendkim_only(sut, records):
-    assert sorted(r["domain"] for r in records.values()) == DOMAINS
-    assert len({r["value"] for r in records.values()}) == len(DOMAINS), "each domain has its own key"
+def test_one_key_per_domain_and_algorithm_opendkim_only(sut, records, ed25519):
+    algorithms = ["ed25519", "rsa"] if ed25519 else ["rsa"]
+    assert sorted((r["domain"], r["algorithm"]) for r in records.values()) == sorted(
+        (d, a) for d in DOMAINS for a in algorithms
+    )
+    assert len({r["value"] for r in records.values()}) == len(records), "each key is its own"
     top = sut.file("/etc/dkimkeys")
     assert (top.user, top.mode) == ("opendkim", 0o700)
     for record in records.values():
@@ -39,21 +46,28 @@ def test_one_key_per_domain_opendkim_only(sut, records):
         key = sut.file(f"/etc/dkimkeys/{record['domain']}/{record['selector']}.private")
         assert (key.user, key.group, key.mode) == ("opendkim", "opendkim", 0o600)
         assert key.content_string.startswith("-----BEGIN PRIVATE KEY-----")
-        assert record["value"].startswith("v=DKIM1; k=rsa; p=MIIBIjAN"), "a 2048-bit RSA key"
+        if record["algorithm"] == "rsa":
+            assert record["value"].startswith("v=DKIM1; k=rsa; p=MIIBIjAN"), "a 2048-bit RSA key"
+        else:
+            # RFC 8463: the raw 32-byte key, not a SubjectPublicKeyInfo
+            assert re.fullmatch(r"v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}=", record["value"])
+            assert record["selector"].endswith("-ed25519")
 
 
-def test_signer_listens_on_loopback_only(sut):
-    assert sut.service("opendkim").is_running
-    assert sut.socket("tcp://127.0.0.1:8891").is_listening
-    assert not sut.socket("tcp://0.0.0.0:8891").is_listening
+def test_signers_listen_on_loopback_only(sut, ed25519):
+    services = {"opendkim": 8891, "opendkim-ed25519": 8892}
+    for service, port in services.items():
+        running = service == "opendkim" or ed25519
+        assert sut.service(service).is_running == running
+        assert sut.socket(f"tcp://127.0.0.1:{port}").is_listening == running
+        assert not sut.socket(f"tcp://0.0.0.0:{port}").is_listening
 
 
-def test_postfix_passes_all_mail_to_the_signer(sut):
-    assert sut.check_output("postconf -h smtpd_milters non_smtpd_milters milter_default_action").split() == [
-        "inet:127.0.0.1:8891",
-        "inet:127.0.0.1:8891",
-        "accept",
-    ]
+def test_postfix_passes_all_mail_to_the_signers(sut, ed25519):
+    chain = "inet:127.0.0.1:8891" + (", inet:127.0.0.1:8892" if ed25519 else "")
+    assert sut.check_output("postconf -h smtpd_milters non_smtpd_milters milter_default_action").split(
+        "\n"
+    ) == [chain, chain, "accept"]
 
 
 def _send(sut, via: str, sender: str) -> bytes:
@@ -74,22 +88,22 @@ def _send(sut, via: str, sender: str) -> bytes:
 
 @pytest.mark.parametrize("via", ["smtp", "sendmail"])
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_message_arrives_signed_with_its_domains_key(sut, records, domain, via):
+def test_message_arrives_signed_with_its_domains_keys(sut, records, ed25519, domain, via):
     raw = _send(sut, via, f"noreply@{domain}")
-    signature = re.search(rb"DKIM-Signature:(.*?)\n(?=\S)", raw, re.S)
-    assert signature, raw[:2000]
-    tags = dict(
-        (name.strip(), value.strip())
-        for name, _, value in (
-            t.partition(b"=") for t in re.sub(rb"\s+", b"", signature.group(1)).split(b";")
-        )
-    )
-    own = next(r for r in records.values() if r["domain"] == domain)
-    assert (tags[b"d"].decode(), tags[b"s"].decode()) == (domain, own["selector"])
-    assert lab.dkim_verify_with_records(raw, {own["name"]: own["value"]})
-    # the other domain's key does not verify it: each domain really signs with its own key
-    other = next(r for r in records.values() if r["domain"] != domain)
-    assert not lab.dkim_verify_with_records(raw, {own["name"]: other["value"]})
+    signatures = lab.dkim_signatures(raw)
+    own = {r["algorithm"]: r for r in records.values() if r["domain"] == domain}
+    # the Ed25519 signer comes second in Postfix's chain, so its header is on top
+    assert [(s["a"], s["d"], s["s"]) for s in signatures] == [
+        (f"{algorithm}-sha256", domain, own[algorithm]["selector"])
+        for algorithm in (["ed25519", "rsa"] if ed25519 else ["rsa"])
+    ], raw[:3000]
+    published = {r["name"]: r["value"] for r in records.values()}
+    for index in range(len(signatures)):
+        assert lab.dkim_verify_with_records(raw, published, index), signatures[index]
+    # another domain's key does not verify it: each domain really signs with its own keys
+    other = next(r for r in records.values() if r["domain"] != domain and r["algorithm"] == "rsa")
+    rsa = [s["a"] for s in signatures].index("rsa-sha256")
+    assert not lab.dkim_verify_with_records(raw, {own["rsa"]["name"]: other["value"]}, rsa)
 
 
 def test_imported_key_is_kept_as_given(sut, host):
@@ -118,23 +132,53 @@ def test_imported_key_is_kept_as_given(sut, host):
     stored = sut.file("/etc/dkimkeys/teachers.test/migrated.private")
     assert (stored.user, stored.mode) == ("opendkim", 0o600)
     assert stored.content_string.strip() == pem.strip()
-    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], f"dkim-records-{host.backend.host}.json")
-    with open(path) as exported:
-        migrated = [r for r in json.load(exported) if r["name"] == "migrated._domainkey.teachers.test"]
+    migrated = [r for r in exported(host) if r["name"] == "migrated._domainkey.teachers.test"]
     assert [(r["value"], r["signing"]) for r in migrated] == [(f"v=DKIM1; k=rsa; p={public}", False)]
     # signing did not move: the next selector is not in the KeyTable
     assert "migrated" not in sut.file("/etc/opendkim/KeyTable").content_string
 
 
-def test_stopped_signer_lets_mail_through_unsigned(sut):
+def test_stopped_signers_let_mail_through_unsigned(sut, ed25519):
     """milter_default_action = accept: while OpenDKIM is down mail leaves unsigned instead of
     being refused or held, and is signed again once it is back."""
-    sut.run_expect([0], "systemctl stop opendkim")
+    signers = "opendkim opendkim-ed25519" if ed25519 else "opendkim"
+    sut.run_expect([0], f"systemctl stop {signers}")
     try:
         unsigned = _send(sut, "smtp", "noreply@school.test")
         queued = sut.run("postqueue -j")
     finally:
-        sut.run_expect([0], "systemctl start opendkim")
+        sut.run_expect([0], f"systemctl start {signers}")
     assert b"DKIM-Signature:" not in unsigned
     assert queued.stdout == "", "mail was held while the signer was down"
-    assert b"DKIM-Signature:" in _send(sut, "sendmail", "noreply@school.test")
+    assert len(lab.dkim_signatures(_send(sut, "sendmail", "noreply@school.test"))) == (2 if ed25519 else 1)
+
+
+def test_ed25519_signer_goes_and_comes_back_with_its_keys(sut, host, ed25519):
+    """Turned off, the second signer is stopped and removed and Postfix's chain is the RSA
+    signer alone; the keys stay, so turned on again the same keys sign."""
+    if not ed25519:
+        pytest.skip("on the platform that signs with Ed25519")
+    keys = "sha256sum /etc/dkimkeys/*/*-ed25519.private"
+    before = sut.check_output(keys)
+    lab.converge(SCENARIO, host.backend.host, '{"dkim_ed25519": false}')
+    try:
+        assert not sut.service("opendkim-ed25519").is_running
+        assert not sut.file("/etc/systemd/system/opendkim-ed25519.service").exists
+        assert not sut.file("/etc/opendkim-ed25519.conf").exists
+        assert sut.check_output("postconf -h non_smtpd_milters") == "inet:127.0.0.1:8891"
+        raw = _send(sut, "sendmail", "noreply@teachers.test")
+        assert [s["a"] for s in lab.dkim_signatures(raw)] == ["rsa-sha256"]
+    finally:
+        lab.converge(SCENARIO, host.backend.host)
+    assert sut.service("opendkim-ed25519").is_running
+    assert sut.check_output(keys) == before
+
+
+def test_check_mode_on_a_converged_host_changes_nothing(sut, host):
+    state = (
+        "find /etc/opendkim* /etc/dkimkeys -type f -exec sha256sum {} +; systemctl show -p MainPID opendkim"
+    )
+    before = sut.check_output(state)
+    run = lab.converge(SCENARIO, host.backend.host, options=("--check", "--diff"))
+    assert lab.recap(run, host.backend.host)["changed"] == 0, lab.changed_tasks(run)
+    assert sut.check_output(state) == before

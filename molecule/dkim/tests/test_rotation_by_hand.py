@@ -1,0 +1,133 @@
+"""A rotation without a DNS provider: the playbook prints the records to publish and waits until
+they resolve (here the test publishes exactly what was printed, as whoever edits the zone
+would), switches signing, and leaves the old selectors to a later run, which prints what to
+remove and deletes the old keys once the overlap has passed. On the platform that signs with
+Ed25519 too, so that both kinds of record are printed; the paths do not depend on the release."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+
+import pytest
+from rotation import (
+    DNS_IP,
+    DOMAINS,
+    current_and_next,
+    dkim_record,
+    dns_options,
+    keys,
+    published,
+    rotate,
+    send_and_verify,
+)
+
+from tests import lab
+
+# Long enough that the rotation's own run (about a minute) ends before the old keys may go.
+OVERLAP = 120
+
+
+@pytest.fixture
+def sut(host, ed25519):
+    if not ed25519:
+        pytest.skip("on the platform that prints both kinds of record")
+    return lab.instance(host)
+
+
+def printed(line: str, prefix: str) -> str | None:
+    """The message of a debug task that starts with prefix, from a line of JSON output."""
+    found = re.search(r'"msg": (".*")\s*}?$', line)
+    message = json.loads(found.group(1)) if found else ""
+    return message if message.startswith(prefix) else None
+
+
+def retire_only(name: str) -> str:
+    extra = {"dkim_rotate_hosts": name, "dkim_rotate_retire_only": True}
+    with rotate(extra, env=json_output()) as run:
+        output = run.communicate()[0]
+    assert run.returncode == 0, output[-3000:]
+    return output
+
+
+def json_output() -> dict:
+    # one line per message, whatever the result format of the scenario's configuration, and no
+    # colours (Molecule forces them)
+    return {
+        **os.environ,
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+
+
+def test_rotation_with_records_published_by_hand(sut, host, cleanup_dns):
+    name = host.backend.host
+    old, new = current_and_next(sut, host)
+    cleanup_dns += [(d, k) for d in DOMAINS for k, _ in keys(new, True)]
+    extra = {
+        "dkim_rotate_hosts": name,
+        "dkim_rotate_next_selector": new,
+        "dkim_rotate_resolver": [DNS_IP],
+        "dkim_rotate_overlap": OVERLAP,
+        "dkim_rotate_wait_max": 0,
+        "dkim_rotate_poll_interval": 2,
+        "dkim_rotate_publish_timeout": 120,
+    }
+    records: dict[str, str] = {}
+    with rotate(extra, env=json_output()) as rotation:
+        lines = []
+        for line in rotation.stdout:
+            lines.append(line)
+            record = printed(line, "Publish: ")
+            if record:
+                # "Publish: SELECTOR._domainkey.DOMAIN TXT "VALUE""
+                owner, value = re.fullmatch(r'Publish: (\S+) TXT "(.*)"', record).groups()
+                selector, domain = owner.split("._domainkey.")
+                key_type = re.search(r"\bk=(\w+)", value).group(1)
+                dkim_record(
+                    dns_options(), domain=domain, selector=selector, public_key=value, key_type=key_type
+                )
+                records[owner] = value
+        rotation.wait()
+    output = "".join(lines)
+    assert rotation.returncode == 0, output[-4000:]
+    # the next keys of both domains were printed, RSA and Ed25519, and nothing else
+    assert sorted(records) == sorted(f"{k}._domainkey.{d}" for d in DOMAINS for k, _ in keys(new, True))
+
+    # signing moved; each signature verifies through the lab's DNS with the records as printed
+    for domain in DOMAINS:
+        selector, signatures, verified, words = send_and_verify(sut, domain)
+        assert (selector, signatures, verified) == (new, 2, True), words
+    # the old keys wait for their overlap, named with the date they may go
+    for domain in DOMAINS:
+        for key, _ in keys(old[domain], True):
+            assert f"{key}._domainkey.{domain} stays published until" in output
+            assert sut.file(f"/etc/dkimkeys/{domain}/{key}.private").exists
+
+    waiting = json.loads(sut.file("/etc/dkimkeys/lms-mail-retiring.json").content_string)
+    assert sorted(r["name"] for r in waiting) == sorted(
+        f"{k}._domainkey.{d}" for d in DOMAINS for k, _ in keys(old[d], True)
+    )
+
+    # a retire-only run within the overlap removes nothing
+    early = retire_only(name)
+    assert "Remove: " not in early
+    assert "stays published until" in early
+
+    time.sleep(max(0, max(r["retire_after"] for r in waiting) - time.time() + 1))
+    late = retire_only(name)
+    removed = sorted(filter(None, (printed(line, "Remove: ") for line in late.splitlines())))
+    assert removed == sorted(
+        f"Remove: {k}._domainkey.{d} TXT" for d in DOMAINS for k, _ in keys(old[d], True)
+    )
+    for domain in DOMAINS:
+        for key, _ in keys(old[domain], True):
+            assert not sut.file(f"/etc/dkimkeys/{domain}/{key}.private").exists
+        for key, _ in keys(new, True):
+            assert published(f"{key}._domainkey.{domain}") == [records[f"{key}._domainkey.{domain}"]]
+    assert json.loads(sut.file("/etc/dkimkeys/lms-mail-retiring.json").content_string) == []
+    # nothing left to retire: a further run changes nothing
+    assert "Remove: " not in retire_only(name)
