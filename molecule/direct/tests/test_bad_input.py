@@ -45,21 +45,24 @@ CASES = {
 }
 
 
+# The relay password given in the cases above: never printed, even by a failing run.
+PASSWORD_IN_CASES = "secret-in-clear"  # noqa: S105 (a lab-only value the output must never show)
+
+
 @pytest.fixture
 def sut(host):
-    if not host.backend.host.endswith("bookworm"):
-        pytest.skip("input validation is the same on every release")
-    return lab.instance(host)
+    return lab.validation_instance(host)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input_fails_before_any_change(sut, host, case):
     extra_vars, expected = CASES[case]
-    before = sut.check_output("sha256sum /etc/postfix/main.cf; ls -l --time-style=+%s /etc/postfix")
-    run = lab.converge(SCENARIO, host.backend.host, *extra_vars, check=False)
-    output = run.stdout + run.stderr
-    assert run.returncode != 0, output[-2000:]
-    assert expected in output, output[-2000:]
-    assert lab.recap(run, host.backend.host)["changed"] == 0
-    assert "secret-in-clear" not in output
-    assert sut.check_output("sha256sum /etc/postfix/main.cf; ls -l --time-style=+%s /etc/postfix") == before
+    lab.refused(
+        SCENARIO,
+        sut,
+        host.backend.host,
+        *extra_vars,
+        expected=expected,
+        state="sha256sum /etc/postfix/main.cf; ls -l --time-style=+%s /etc/postfix",
+        secret=PASSWORD_IN_CASES,
+    )
