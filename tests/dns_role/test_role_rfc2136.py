@@ -297,3 +297,31 @@ def test_provider_none_prints_each_record_and_changes_nothing(
         assert line in run.flat, line
     assert run.flat.count("Publish by hand: ") == len(expected)
     assert "into the one SPF record, never a second" in run.flat
+
+
+def test_retired_dkim_selectors_are_removed_and_the_others_kept(
+    server_vars: dict[str, Any], bind_zones: BindServer, tmp_path: Path, dkim_keys: tuple[str, str]
+) -> None:
+    """What playbooks/rotate_dkim.yml asks once an old selector's overlap has passed: its record
+    goes, the signing one stays, and a second run has nothing left to remove."""
+    old, current = dkim_records("empty.test", *dkim_keys)
+    retire_only = {
+        **server_vars,
+        "mail_domain": "empty.test",
+        "dns_manage_spf": False,
+        "dns_manage_dmarc": False,
+        "dns_manage_ptr": False,
+    }
+    assert_ok(run_role(tmp_path, {**retire_only, "dkim_dns_records": [old, current]}), bind_zones.key_secret)
+    assert bind_zones.txt(old["name"]) == [old["value"]]
+
+    retired = [{"domain": "empty.test", "selector": old["selector"]}]
+    variables = {**retire_only, "dkim_dns_records": [], "dns_dkim_retired": retired}
+    first = run_role(tmp_path, variables)
+    assert_ok(first, bind_zones.key_secret)
+    assert first.recap()["changed"] == 1
+    assert f"Remove: {old['name']}. IN TXT" in first.flat
+    assert "no key to publish" not in first.flat
+    assert bind_zones.txt(old["name"]) == []
+    assert bind_zones.txt(current["name"]) == [current["value"]]
+    assert run_role(tmp_path, variables).recap()["changed"] == 0

@@ -29,6 +29,20 @@ def dns_options() -> dict:
     }
 
 
+def dns_role_vars() -> dict:
+    """The inventory's dns_* settings for the lab's DNS, as lms.mail.dns (and so the rotation)
+    takes them; lookups through the lab's DNS only."""
+    options = dns_options()
+    return {
+        "dns_provider": options["provider"],
+        "dns_server": options["server"],
+        "dns_port": options["port"],
+        "dns_tsig_key_name": options["tsig_key_name"],
+        "dns_tsig_key_secret": options["tsig_key_secret"],
+        "dns_resolver": [DNS_IP],
+    }
+
+
 def dkim_record(options: dict, **args) -> None:
     """Run lms.mail.dkim_record on the controller, as the DNS role will."""
     run = subprocess.run(

@@ -11,11 +11,11 @@ import time
 
 import pytest
 from rotation import (
-    DNS_IP,
     DOMAINS,
     current_and_next,
     dkim_record,
     dns_options,
+    dns_role_vars,
     keys,
     published,
     rotate,
@@ -48,8 +48,7 @@ def test_every_message_verifies_before_during_and_after_a_rotation(sut, host, ed
     extra = {
         "dkim_rotate_hosts": name,
         "dkim_rotate_next_selector": new,
-        "dkim_rotate_dns": options,
-        "dkim_rotate_resolver": [DNS_IP],
+        **dns_role_vars(),
         "dkim_rotate_overlap": OVERLAP,
         "dkim_rotate_poll_interval": 2,
         "dkim_rotate_publish_timeout": 120,

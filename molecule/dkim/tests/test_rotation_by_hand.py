@@ -1,8 +1,9 @@
-"""A rotation without a DNS provider: the playbook prints the records to publish and waits until
-they resolve (here the test publishes exactly what was printed, as whoever edits the zone
-would), switches signing, and leaves the old selectors to a later run, which prints what to
-remove and deletes the old keys once the overlap has passed. On the platform that signs with
-Ed25519 too, so that both kinds of record are printed; the paths do not depend on the release."""
+"""A rotation without a DNS provider (dns_provider none): lms.mail.dns prints the records to
+publish and the playbook waits until they resolve (here the test publishes exactly what was
+printed, as whoever edits the zone would), switches signing, and leaves the old selectors to a
+later run, which prints what to remove and deletes the old keys once the overlap has passed.
+On the platform that signs with Ed25519 too, so that both kinds of record are printed; the
+paths do not depend on the release."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def json_output() -> dict:
 def test_rotation_with_records_published_by_hand(sut, host, cleanup_dns):
     name = host.backend.host
     old, new = current_and_next(sut, host)
-    cleanup_dns += [(d, k) for d in DOMAINS for k, _ in keys(new, True)]
+    cleanup_dns += [(d, k) for d in DOMAINS for s in (old[d], new) for k, _ in keys(s, True)]
     extra = {
         "dkim_rotate_hosts": name,
         "dkim_rotate_next_selector": new,
@@ -81,10 +82,11 @@ def test_rotation_with_records_published_by_hand(sut, host, cleanup_dns):
         lines = []
         for line in rotation.stdout:
             lines.append(line)
-            record = printed(line, "Publish: ")
+            record = printed(line, "Publish by hand: ")
             if record:
-                # "Publish: SELECTOR._domainkey.DOMAIN TXT "VALUE""
-                owner, value = re.fullmatch(r'Publish: (\S+) TXT "(.*)"', record).groups()
+                # lms.mail.dns's zone-file line: NAME. IN TXT "..." "..."  ; note
+                found = re.match(r'Publish by hand: (\S+)\. (?:\d+ )?IN TXT ((?:"[^"]*"\s*)+)', record)
+                owner, value = found.group(1), "".join(re.findall(r'"([^"]*)"', found.group(2)))
                 selector, domain = owner.split("._domainkey.")
                 key_type = re.search(r"\bk=(\w+)", value).group(1)
                 dkim_record(
@@ -94,8 +96,10 @@ def test_rotation_with_records_published_by_hand(sut, host, cleanup_dns):
         rotation.wait()
     output = "".join(lines)
     assert rotation.returncode == 0, output[-4000:]
-    # the next keys of both domains were printed, RSA and Ed25519, and nothing else
-    assert sorted(records) == sorted(f"{k}._domainkey.{d}" for d in DOMAINS for k, _ in keys(new, True))
+    # the current and the next keys of both domains were printed, RSA and Ed25519, nothing else
+    assert sorted(records) == sorted(
+        f"{k}._domainkey.{d}" for d in DOMAINS for s in (old[d], new) for k, _ in keys(s, True)
+    )
 
     # signing moved; each signature verifies through the lab's DNS with the records as printed
     for domain in DOMAINS:
@@ -114,14 +118,14 @@ def test_rotation_with_records_published_by_hand(sut, host, cleanup_dns):
 
     # a retire-only run within the overlap removes nothing
     early = retire_only(name)
-    assert "Remove: " not in early
+    assert "Remove by hand: " not in early
     assert "stays published until" in early
 
     time.sleep(max(0, max(r["retire_after"] for r in waiting) - time.time() + 1))
     late = retire_only(name)
-    removed = sorted(filter(None, (printed(line, "Remove: ") for line in late.splitlines())))
+    removed = sorted(filter(None, (printed(line, "Remove by hand: ") for line in late.splitlines())))
     assert removed == sorted(
-        f"Remove: {k}._domainkey.{d} TXT" for d in DOMAINS for k, _ in keys(old[d], True)
+        f"Remove by hand: {k}._domainkey.{d}. IN TXT" for d in DOMAINS for k, _ in keys(old[d], True)
     )
     for domain in DOMAINS:
         for key, _ in keys(old[domain], True):
@@ -130,4 +134,4 @@ def test_rotation_with_records_published_by_hand(sut, host, cleanup_dns):
             assert published(f"{key}._domainkey.{domain}") == [records[f"{key}._domainkey.{domain}"]]
     assert json.loads(sut.file("/etc/dkimkeys/lms-mail-retiring.json").content_string) == []
     # nothing left to retire: a further run changes nothing
-    assert "Remove: " not in retire_only(name)
+    assert "Remove by hand: " not in retire_only(name)
