@@ -28,6 +28,12 @@ options:
     type: str
     choices: [none, quarantine, reject]
     aliases: [p]
+  keep_stricter_policy:
+    description:
+      - Keep a published C(p=) that is stricter than O(policy) (V(reject) over V(quarantine) over
+        V(none)) and warn, instead of weakening what the domain's owner chose.
+    type: bool
+    default: false
   subdomain_policy:
     description: The C(sp=) tag (policy for subdomains; defaults to O(policy) at receivers).
     type: str
@@ -176,6 +182,10 @@ def run(module: AnsibleModule) -> dict:
         base = published[0].value if published else None
         if base is None and changes["p"] is None:
             raise DmarcError(f"{name} has no DMARC record yet: set policy (none, quarantine or reject)")
+        kept = parse_dmarc(base).get("p") if base and params["keep_stricter_policy"] else None
+        if kept in POLICIES and changes["p"] and POLICIES.index(kept) > POLICIES.index(changes["p"]):
+            module.warn(f"{name} keeps p={kept}, stricter than the policy asked ({changes['p']})")
+            changes["p"] = kept
         try:
             value = merge_dmarc(base, changes)
         except DmarcError as exc:
@@ -200,6 +210,7 @@ def main() -> None:
     argument_spec.update(
         domain={"type": "str", "required": True},
         policy={"type": "str", "choices": list(POLICIES), "aliases": ["p"]},
+        keep_stricter_policy={"type": "bool", "default": False},
         subdomain_policy={"type": "str", "choices": list(POLICIES), "aliases": ["sp"]},
         percent={"type": "int", "aliases": ["pct"]},
         rua={"type": "list", "elements": "str"},

@@ -164,7 +164,7 @@ def test_dmarc_is_never_weakened_and_keeps_the_published_tags(
     kept = run_role(tmp_path, only_dmarc)  # dns_dmarc_policy none, the default
     assert_ok(kept, bind_zones.key_secret)
     assert kept.recap()["changed"] == 0
-    assert "_dmarc.empty.test keeps p=quarantine" in kept.flat
+    assert "_dmarc.empty.test keeps p=quarantine, stricter than the policy asked (none)" in kept.flat
     assert bind_zones.txt("_dmarc.empty.test") == ["v=DMARC1; p=quarantine; rua=mailto:reports@empty.test"]
     assert kept.published == [
         {
