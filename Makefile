@@ -26,7 +26,7 @@ lint: venv
 	ruff check .
 	ruff format --check .
 
-unit: venv host
+unit: venv host lab
 	pytest
 
 molecule: venv lab
