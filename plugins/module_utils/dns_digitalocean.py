@@ -277,7 +277,7 @@ class DigitalOceanProvider(ApiProvider):
             )
         ]
 
-    def set_ptr(self, ip: str, fqdn: str, ttl: int = 3600, dry_run: bool = False) -> bool:
+    def set_ptr(self, ip: str, fqdn: str, ttl: int | None = None, dry_run: bool = False) -> bool:
         """Rename the droplet holding ip to fqdn (DigitalOcean then serves PTR ip -> fqdn).
         True when it was renamed (dry_run: would be, and is not); ttl is not settable on
         DigitalOcean and is ignored."""

@@ -184,7 +184,11 @@ def render(records: list[Record]) -> str:
     """A record set in zone-file form, for --diff."""
     lines = []
     for r in sorted(records, key=lambda r: (r.name, r.type, r.value)):
-        value = '"' + normalize_txt(r.value).replace('"', '\\"') + '"' if r.type == "TXT" else r.value
+        value = r.value
+        if r.type == "TXT":
+            value = '"' + normalize_txt(r.value).replace('"', '\\"') + '"'
+        elif r.type in ("PTR", "CNAME", "NS", "MX") and not value.endswith("."):
+            value += "."  # a host name, absolute as a zone file writes it
         lines.append(f"{r.name}. {r.ttl} IN {r.type} {value}")
     return "\n".join(lines) + ("\n" if lines else "")
 

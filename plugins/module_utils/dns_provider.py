@@ -84,22 +84,24 @@ class DnsProvider(abc.ABC):
         name = reverse_name(ip)
         return self.list_records(self._ptr_zone(ip), name, "PTR")
 
-    def set_ptr(self, ip: str, fqdn: str, ttl: int = 3600, dry_run: bool = False) -> bool:
+    def set_ptr(self, ip: str, fqdn: str, ttl: int | None = None, dry_run: bool = False) -> bool:
         """Point ip's PTR at fqdn, leaving no PTR to another name; True when something changed.
-        With dry_run, the same decision without a write (what check mode reports)."""
+        ttl None keeps the record's TTL (3600 for a new one). With dry_run, the same decision
+        without a write (what check mode reports)."""
         zone = self._ptr_zone(ip)
         name = reverse_name(ip)
         target = normalise_name(fqdn)
         current = self.list_records(zone, name, "PTR")
         keep = next((r for r in current if normalise_name(r.value) == target), None)
         writes: list[Callable[[], object]] = []
-        if keep is None:
-            wanted = Record(name=name, type="PTR", value=target, ttl=ttl)
-            keep = current[0] if current else None
-            if keep is not None:
-                writes.append(functools.partial(self.update_record, zone, keep, wanted))
+        if keep is None or (ttl is not None and keep.ttl != ttl):
+            base = keep or (current[0] if current else None)
+            wanted = Record(name=name, type="PTR", value=target, ttl=ttl or (base.ttl if base else 3600))
+            if base is not None:
+                writes.append(functools.partial(self.update_record, zone, base, wanted))
             else:
                 writes.append(functools.partial(self.create_record, zone, wanted))
+            keep = base
         # a second PTR makes receivers pick one at random: FCrDNS would hold only sometimes
         # (one that differs only in case or a trailing dot names the same host and stays)
         for record in current:

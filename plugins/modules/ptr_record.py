@@ -143,9 +143,8 @@ def run(module: AnsibleModule) -> dict:
     # The provider decides what to write; check mode asks it the same question with dry_run, so
     # the prediction is the real run's answer.
     if present:
-        changed = previous != [hostname] and provider.set_ptr(
-            str(ip), hostname, params["ttl"] or DEFAULT_TTL, dry_run=module.check_mode
-        )
+        # the provider decides, also when only the TTL asked for differs
+        changed = provider.set_ptr(str(ip), hostname, params["ttl"], dry_run=module.check_mode)
         # what stays: the host name (also as written differently, which names the same host)
         after = [hostname] * max(1, previous.count(hostname)) if changed else previous
     else:

@@ -45,6 +45,8 @@ options:
   all:
     description:
       - The record's C(all) term. Unset keeps the existing one; a new record gets V(~all).
+      - A record ending in V(+all) (or a bare C(all)) lets every host pass SPF; it is published
+        as asked, or kept as found, with a warning.
     type: str
     choices: ["-all", "~all", "?all", "+all"]
   merge_duplicates:
@@ -145,6 +147,7 @@ from ansible_collections.lms.mail.plugins.module_utils.spf import (
     count_lookups,
     is_spf,
     merge_spf,
+    parse_spf,
     parse_term,
 )
 
@@ -175,6 +178,15 @@ def run(module: AnsibleModule) -> dict:
         wanted_value = None
     else:
         wanted_value = merge_spf(base, present, absent, params["all"])
+
+    if wanted_value is not None:
+        final = parse_spf(wanted_value).find("all")
+        if final is not None and final.effective_qualifier == "+":
+            # kept, never changed behind the customer's back, but never silently either
+            module.warn(
+                f"the SPF record of {domain} ends in {final.text}: every host on the Internet passes "
+                f"SPF as {domain}, so SPF protects nothing. Set all: '~all' (or '-all') to fix it."
+            )
 
     lookups, problems = -1, []
     if wanted_value is not None and params["check_lookups"]:

@@ -121,15 +121,13 @@ class BindServer:
         args.update(overrides)
         return args
 
-    def query(self, name: str, rtype: str) -> list:
+    def rrsets(self, name: str, rtype: str) -> list:
         query = dns.message.make_query(name.rstrip(".") + ".", rtype)
         response = dns.query.tcp(query, self.host, timeout=5, port=self.port)
-        return [
-            rdata
-            for rrset in response.answer
-            if rrset.rdtype == dns.rdatatype.from_text(rtype)
-            for rdata in rrset
-        ]
+        return [rrset for rrset in response.answer if rrset.rdtype == dns.rdatatype.from_text(rtype)]
+
+    def query(self, name: str, rtype: str) -> list:
+        return [rdata for rrset in self.rrsets(name, rtype) for rdata in rrset]
 
     def txt(self, name: str) -> list[str]:
         """Joined TXT values at name, sorted (DNS has no order within an RRset)."""

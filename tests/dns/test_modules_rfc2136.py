@@ -65,6 +65,18 @@ def test_spf_diff_shows_the_record_set_before_and_after(bind_zones):
     assert VERIFICATION in diff["after"]
 
 
+def test_spf_passing_everyone_is_published_as_asked_but_never_silently(bind_zones):
+    asked = spf(bind_zones, domain="empty.test", mechanisms=["mx"], all="+all")
+    assert bind_zones.txt("empty.test") == ["v=spf1 mx +all"]
+    assert any("empty.test ends in +all" in w and "all: '~all'" in w for w in asked["warnings"])
+    kept = spf(bind_zones, domain="empty.test", mechanisms=["a"])
+    assert kept["record"] == "v=spf1 mx a +all"
+    assert any("ends in +all" in w for w in kept["warnings"])
+    fixed = spf(bind_zones, domain="empty.test", all="~all")
+    assert fixed["record"] == "v=spf1 mx a ~all" and not fixed.get("warnings")
+    assert not spf(bind_zones, mechanisms=["a"]).get("warnings")
+
+
 def test_spf_absent_removes_only_that_mechanism(bind_zones):
     spf(bind_zones, mechanisms=["ip4:192.0.2.10", "mx"])
     result = spf(bind_zones, mechanisms=["ip4:192.0.2.10"], state="absent")
@@ -292,7 +304,7 @@ def test_ptr_is_set_and_forward_confirmed(bind_zones):
     assert bind_zones.serial("2.0.192.in-addr.arpa") == serial
     result = ptr(bind_zones, diff=True, ip="192.0.2.30", hostname="smtp.school.test")
     assert result["changed"] is True and result["fcrdns"] is True and result["ptr"] == ["smtp.school.test"]
-    assert result["diff"]["after"] == "30.2.0.192.in-addr.arpa. 3600 IN PTR smtp.school.test\n"
+    assert result["diff"]["after"] == "30.2.0.192.in-addr.arpa. 3600 IN PTR smtp.school.test.\n"
     assert ptr(bind_zones, ip="192.0.2.30", hostname="smtp.school.test")["changed"] is False
 
 
@@ -300,6 +312,21 @@ def test_ptr_ipv6_and_existing_ptr(bind_zones):
     assert ptr(bind_zones, ip="192.0.2.25", hostname="mail.school.test")["changed"] is False
     result = ptr(bind_zones, ip="2001:db8::25", hostname="mail.school.test")
     assert result["changed"] is True and result["fcrdns"] is True
+
+
+def test_ptr_ttl_asked_for_is_applied_to_a_correct_ptr(bind_zones):
+    reverse = "25.2.0.192.in-addr.arpa"
+    serial = bind_zones.serial("2.0.192.in-addr.arpa")
+    checked = ptr(bind_zones, check_mode=True, ip="192.0.2.25", hostname="mail.school.test", ttl=300)
+    assert checked["changed"] is True and bind_zones.serial("2.0.192.in-addr.arpa") == serial
+    result = ptr(bind_zones, diff=True, ip="192.0.2.25", hostname="mail.school.test", ttl=300)
+    assert result["changed"] is True and result["ptr"] == ["mail.school.test"]
+    assert result["diff"]["after"] == f"{reverse}. 300 IN PTR mail.school.test.\n"
+    assert [(a.ttl, [r.to_text() for r in a]) for a in bind_zones.rrsets(reverse, "PTR")] == [
+        (300, ["mail.school.test."])
+    ]
+    assert ptr(bind_zones, ip="192.0.2.25", hostname="mail.school.test", ttl=300)["changed"] is False
+    assert ptr(bind_zones, ip="192.0.2.25", hostname="mail.school.test")["changed"] is False
 
 
 def test_ptr_without_forward_record_warns(bind_zones):
