@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import pathlib
 import re
 import subprocess
+import sys
 import time
 import uuid
 from email.message import EmailMessage
@@ -79,15 +81,21 @@ def mail_log(host, since: str = "-10min") -> str:
 
 
 def converge(
-    scenario_dir: str, host: str, *extra_vars: str, options: tuple[str, ...] = (), check: bool = True
+    scenario_dir: str,
+    host: str,
+    *extra_vars: str,
+    options: tuple[str, ...] = (),
+    check: bool = True,
+    playbook: str = "converge.yml",
 ) -> subprocess.CompletedProcess:
-    """Run a Molecule scenario's converge playbook again for one host, with extra variables
-    (each as -e would take it) and ansible-playbook options, from inside its verifier."""
+    """Run a Molecule scenario's converge playbook (or another, by path) again for one host,
+    with extra variables (each as -e would take it) and ansible-playbook options, from inside
+    its verifier."""
     args = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", f"localhost,{host}"]
     for extra in extra_vars:
         args += ["-e", extra]
     run = subprocess.run(
-        [*args, *options, os.path.join(scenario_dir, "converge.yml")],
+        [*args, *options, os.path.join(scenario_dir, playbook)],
         capture_output=True,
         text=True,
         check=False,
@@ -202,3 +210,39 @@ def tsig_secret() -> str:
     """The secret of the lab DNS's update key (RFC 2136 with TSIG)."""
     text = part("dns").check_output("cat /etc/bind/lab-update.key")
     return text.split("secret", 1)[1].split('"')[1]
+
+
+def dns_options() -> dict:
+    """The lms.mail DNS modules' options for the lab's DNS: RFC 2136 with the lab's TSIG key."""
+    return {
+        "provider": "rfc2136",
+        "server": LAB["lab_parts"]["dns"]["ip"],
+        "port": 53,
+        "tsig_key_name": LAB["lab_tsig_key_name"],
+        "tsig_key_secret": tsig_secret(),
+    }
+
+
+def dns_module(module: str, args: dict) -> dict:
+    """Run one of the lms.mail DNS modules on the controller, as the dns role does; its result."""
+    run = subprocess.run(
+        [
+            "ansible",
+            "localhost",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            "-m",
+            module,
+            "-a",
+            json.dumps(args),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    return json.loads(run.stdout.split(" => ", 1)[1])

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import dns.resolver
 
@@ -18,15 +17,7 @@ DOMAINS = ["school.test", "teachers.test"]
 DNS_IP = lab.LAB["lab_parts"]["dns"]["ip"]
 
 
-def dns_options() -> dict:
-    """lms.mail.dkim_record's options for the lab's DNS: RFC 2136 with the lab's TSIG key."""
-    return {
-        "provider": "rfc2136",
-        "server": DNS_IP,
-        "port": 53,
-        "tsig_key_name": lab.LAB["lab_tsig_key_name"],
-        "tsig_key_secret": lab.tsig_secret(),
-    }
+dns_options = lab.dns_options
 
 
 def dns_role_vars() -> dict:
@@ -45,26 +36,7 @@ def dns_role_vars() -> dict:
 
 def dkim_record(options: dict, **args) -> None:
     """Run lms.mail.dkim_record on the controller, as the DNS role will."""
-    run = subprocess.run(
-        [
-            "ansible",
-            "localhost",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            "-m",
-            "lms.mail.dkim_record",
-            "-a",
-            json.dumps({**options, **args}),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    lab.dns_module("lms.mail.dkim_record", {**options, **args})
 
 
 def published(name: str) -> list[str]:
