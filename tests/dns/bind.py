@@ -35,6 +35,8 @@ import dns.zone
 import pytest
 from ansible_collections.lms.mail.plugins.module_utils.txt import join_txt, split_txt
 
+from tests.local_server import LocalServer
+
 KEY_NAME = "lms-test-key"
 KEY_ALGORITHM = "hmac-sha256"
 
@@ -77,7 +79,7 @@ BASELINE: dict[str, list[tuple[str, str, str]]] = {
 
 
 @dataclasses.dataclass
-class BindServer:
+class BindServer(LocalServer):
     host: str
     port: int
     key_name: str
@@ -85,23 +87,6 @@ class BindServer:
     key_algorithm: str
     directory: Path
     process: subprocess.Popen | None = dataclasses.field(default=None, repr=False)
-
-    def stop(self) -> None:
-        """Stop the named that start_named started (nothing for a server found elsewhere)."""
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def __enter__(self) -> BindServer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def keyring(self) -> dns.tsig.Key:

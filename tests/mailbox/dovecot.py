@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.dns.bind import free_port
+from tests.local_server import LocalServer
 
 USER = "student@students.test"
 # who owns the mail when the tests run as root (see _mail_settings)
@@ -40,7 +41,7 @@ PASSWORD = f"Pw-{secrets.token_hex(8)}"
 
 
 @dataclasses.dataclass
-class DovecotServer:
+class DovecotServer(LocalServer):
     host: str
     imaps_port: int
     imap_port: int
@@ -52,22 +53,6 @@ class DovecotServer:
     # uid and gid of Dovecot's mail processes, which must be able to change the Maildir
     owner: tuple[int, int]
     process: subprocess.Popen | None = dataclasses.field(default=None, repr=False)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def __enter__(self) -> DovecotServer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def module_args(self, **overrides) -> dict:
         """Options of lms.mail.mailbox_message_info for this server over IMAPS, CA included."""
