@@ -40,7 +40,7 @@ CASES = {
             ' "postfix_relay_username": "moodle", "postfix_relay_password": "secret-in-clear",'
             ' "postfix_relay_tls_level": "may"}'
         ],
-        "postfix_relay_tls_level must be encrypt or secure",
+        "postfix_relay_tls_level must be secure or verify",
     ),
 }
 

@@ -1,0 +1,238 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The safety rules of the postfix and dkim roles, applied to the settings as they will be
+written: after postfix_main_cf_extra and dkim_conf_extra are merged in, so that an extra
+parameter can never undo a rule the role's own variables are held to.
+
+Each filter returns the list of problems (empty when the settings are safe); each problem names
+the variable to change and how. The values of secrets are never part of a message.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.lms.mail.plugins.test.mail_input import (
+    MIN_IPV4_PREFIX,
+    MIN_IPV6_PREFIX,
+    fqdn,
+    network,
+    printable,
+    wide_network,
+)
+
+# main.cf parameter names (some have capitals: smtp_tls_CAfile).
+_POSTFIX_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# opendkim.conf(5) setting names.
+_OPENDKIM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+# A value that stays on its line: no control character at all (tab, newline, NUL, DEL ...).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# What may stand before reject_unauth_destination in a restriction list: only what narrows who
+# may relay (this host's own networks, authenticated clients) or rejects. Anything else - a
+# bare "permit", an access map that may answer OK - would decide before the relay check does.
+_BEFORE_UNAUTH = {
+    "permit_mynetworks",
+    "permit_sasl_authenticated",
+    "permit_tls_clientcerts",
+    "permit_auth_destination",
+    "warn_if_reject",
+}
+_UNAUTH = {"reject_unauth_destination", "defer_unauth_destination", "reject", "defer"}
+# TLS levels that authenticate the relay: only then may a password be sent to it.
+VERIFIED_TLS_LEVELS = ("secure", "verify")
+
+
+def _source(name: str, extra: dict, role_var: str) -> str:
+    """The variable a main.cf parameter's value came from, for messages."""
+    return f"postfix_main_cf_extra.{name}" if name in extra else role_var
+
+
+def _tokens(value: object) -> list[str]:
+    return [token for token in re.split(r"[\s,]+", str(value)) if token]
+
+
+def restriction_problem(value: object) -> str:
+    """Why a smtpd restriction list lets mail through to any destination, or ""."""
+    for token in _tokens(value):
+        if token in _UNAUTH:
+            return ""
+        if token not in _BEFORE_UNAUTH and not token.startswith(("reject_", "defer_")):
+            return (
+                f"it reaches {token} before reject_unauth_destination, so mail to any destination "
+                "may pass: put reject_unauth_destination before it"
+            )
+    return "it has no reject_unauth_destination (or defer_unauth_destination), so this server would relay"
+
+
+def mynetworks_problems(value: object, source: str, allow_wide: bool, allow_var: str) -> list[str]:
+    """The networks of a mynetworks value (IPv6 in brackets, as main.cf writes them)."""
+    problems = []
+    for token in _tokens(value):
+        plain = re.sub(r"^\[([^\]]*)\]", r"\1", token)
+        if network(plain) is None:
+            problems.append(
+                f"{source}: {token!r} is not a network in canonical CIDR form (such as 192.0.2.0/24 "
+                "or 2001:db8::/48, host bits zero, no scope id); mynetworks may hold networks only"
+            )
+        elif wide_network(plain) and not allow_wide:
+            problems.append(
+                f"{source}: {token} is wider than a /{MIN_IPV4_PREFIX} (IPv4) or a /{MIN_IPV6_PREFIX} "
+                "(IPv6): every client in it could send mail as this server. List the customer's own "
+                f"networks, or set {allow_var}: true if such a network is really trusted"
+            )
+    return problems
+
+
+def postfix_main_cf_problems(
+    main_cf: dict,
+    extra: dict | None = None,
+    relay_auth: bool = False,
+    allow_wide_mynetworks: bool = False,
+) -> list[str]:
+    """Problems of the merged main.cf parameters (the role's, then postfix_main_cf_extra)."""
+    extra = extra or {}
+    problems = []
+    for name, value in main_cf.items():
+        if not isinstance(name, str) or not _POSTFIX_NAME.fullmatch(name):
+            problems.append(f"postfix_main_cf_extra: {name!r} is not a main.cf parameter name")
+        elif _CONTROL.search(str(value)):
+            problems.append(
+                f"{_source(name, extra, 'a postfix_* variable')}: the value of {name} holds a line break or "
+                "another control character; a main.cf parameter is one line"
+            )
+    if problems:
+        return problems
+
+    problems += mynetworks_problems(
+        main_cf.get("mynetworks", ""),
+        _source("mynetworks", extra, "postfix_mynetworks"),
+        allow_wide_mynetworks,
+        "postfix_mynetworks_allow_wide",
+    )
+
+    relay = main_cf.get("smtpd_relay_restrictions", "")
+    recipient = main_cf.get("smtpd_recipient_restrictions", "")
+    lists = [("smtpd_relay_restrictions", relay)] if _tokens(relay) else []
+    if _tokens(recipient) or not lists:
+        lists.append(("smtpd_recipient_restrictions", recipient))
+    for name, value in lists:
+        problem = restriction_problem(value)
+        if problem:
+            problems.append(f"{_source(name, extra, 'postfix_main_cf_extra')}: {name} = {value}: {problem}")
+
+    for token in _tokens(main_cf.get("relay_domains", "")):
+        if not fqdn(token):
+            problems.append(
+                f"{_source('relay_domains', extra, 'postfix_main_cf_extra')}: relay_domains may list domain "
+                f"names only, not {token!r}: every destination it matches is relayed for anyone"
+            )
+
+    if relay_auth:
+        level = str(main_cf.get("smtp_tls_security_level", ""))
+        if level not in VERIFIED_TLS_LEVELS:
+            problems.append(
+                f"{_source('smtp_tls_security_level', extra, 'postfix_relay_tls_level')}: with a relay "
+                f"password the TLS level must be secure or verify, not {level!r}: only a relay whose "
+                "certificate is verified for its name may receive the password (encrypt would hand it "
+                "to a man in the middle)"
+            )
+        if _tokens(main_cf.get("smtp_tls_policy_maps", "")):
+            problems.append(
+                "postfix_main_cf_extra.smtp_tls_policy_maps: with a relay password the TLS level is the "
+                "role's (postfix_relay_tls_level); a policy map could lower it for the relay"
+            )
+    return problems
+
+
+def network_list_problems(values: object, var: str, allow_wide: bool, allow_var: str) -> list[str]:
+    """Problems of a list of networks or addresses (dkim_trusted_hosts)."""
+    if not isinstance(values, list):
+        return [f"{var} must be a list of networks"]
+    problems = []
+    for value in values:
+        if network(value) is None:
+            problems.append(
+                f"{var}: {value!r} is not an address or a network in canonical CIDR form (such as "
+                "192.0.2.0/24 or 2001:db8::/48, host bits zero, no scope id)"
+            )
+        elif wide_network(value) and not allow_wide:
+            problems.append(
+                f"{var}: {value} is wider than a /{MIN_IPV4_PREFIX} (IPv4) or a /{MIN_IPV6_PREFIX} (IPv6): "
+                "mail from anyone in it would be signed as the customer's. List the customer's own "
+                f"networks, or set {allow_var}: true if such a network is really trusted"
+            )
+    return problems
+
+
+def opendkim_conf_problems(extra: object, managed: list) -> list[str]:
+    """Problems of dkim_conf_extra: names OpenDKIM reads case-insensitively, so a managed name
+    in any case is the role's; one setting per line."""
+    if not isinstance(extra, dict):
+        return ["dkim_conf_extra must be a mapping of opendkim.conf(5) settings"]
+    taken = {name.lower() for name in managed}
+    problems = []
+    for name, value in extra.items():
+        if not isinstance(name, str) or not _OPENDKIM_NAME.fullmatch(name):
+            problems.append(f"dkim_conf_extra: {name!r} is not an opendkim.conf(5) setting name")
+        elif name.lower() in taken:
+            problems.append(
+                f"dkim_conf_extra: {name} is set by the role itself ({', '.join(managed)}, in any case): "
+                "use dkim_port, dkim_ed25519, dkim_trusted_hosts and the signing table variables"
+            )
+        elif _CONTROL.search(str(value)) or str(value) != str(value).strip() or str(value) == "":
+            problems.append(
+                f"dkim_conf_extra: the value of {name} must be one non-empty line without a control "
+                "character or leading or trailing space"
+            )
+    return problems
+
+
+def sasl_credential_problems(username: object, password: object) -> list[str]:
+    """Problems of the relay login and password as one sasl_passwd line holds them
+    ("[host]:port user:password"): Postfix splits at the first ':' and drops surrounding space."""
+    problems = []
+    user, secret = str(username or ""), str(password or "")
+    if user and (not printable(user) or ":" in user):
+        problems.append(
+            "postfix_relay_username must be one word without spaces, control characters or ':' "
+            "(sasl_passwd splits the login from the password at the first ':')"
+        )
+    if secret and (_CONTROL.search(secret) or secret != secret.strip()):
+        problems.append(
+            "postfix_relay_password must not hold a line break or another control character, nor start "
+            "or end with a space (Postfix would cut it or read a second entry); its value is not shown"
+        )
+    return problems
+
+
+def planted_paths(results: list, directories: list, owners: list) -> list[str]:
+    """The paths, among the results of a looped stat (follow: false) over paths a role writes as
+    root inside a directory a service user owns, that were not left as the role leaves them: a
+    link, a directory expected where a file is (or a file where a directory is), a file with a
+    second name (a hard link to a file elsewhere), or anything owned by someone else than
+    `owners`. Missing paths are fine: the role creates them."""
+    planted = []
+    for result in results:
+        path, stat = str(result.get("item")), result.get("stat") or {}
+        if not stat.get("exists"):
+            continue
+        if stat.get("islnk"):
+            kind_ok = False
+        elif path in directories:
+            kind_ok = bool(stat.get("isdir"))
+        else:
+            kind_ok = bool(stat.get("isreg")) and int(stat.get("nlink", 1)) == 1
+        if not kind_ok or stat.get("pw_name") not in owners:
+            planted.append(path)
+    return planted
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "postfix_main_cf_problems": postfix_main_cf_problems,
+            "network_list_problems": network_list_problems,
+            "opendkim_conf_problems": opendkim_conf_problems,
+            "sasl_credential_problems": sasl_credential_problems,
+            "planted_paths": planted_paths,
+        }
