@@ -27,6 +27,7 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     normalise_name,
     reverse_name,
 )
+from ansible_collections.lms.mail.plugins.module_utils.requirements import require
 from ansible_collections.lms.mail.plugins.module_utils.txt import quote_txt, unquote_txt
 
 try:
@@ -59,10 +60,8 @@ class CloudflareProvider(ApiProvider):
         max_retries: int = DEFAULT_MAX_RETRIES,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
-        if not HAS_CLOUDFLARE:
-            raise DnsError(
-                f"the Python library 'cloudflare' is required on the controller: {CLOUDFLARE_IMPORT_ERROR}"
-            )
+        # not importable, or the 2.x SDK (module CloudFlare), or a version outside the tested range
+        require("cloudflare")
         if not api_token:
             raise AuthenticationFailed(
                 "no Cloudflare API token: set the module's api_token option or CLOUDFLARE_API_TOKEN"

@@ -1,16 +1,22 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The DigitalOcean provider: `python-digitalocean` (1.17) behind the DnsProvider interface.
+"""The DigitalOcean provider: DigitalOcean's v2 JSON API over a requests Session, behind the
+DnsProvider interface.
 
-That library has three traps this module closes:
-- Child objects it builds itself (the Records of Domain.get_records, the Droplets of
-  Manager.get_all_droplets, the Action of a droplet action) do not inherit the Manager's
-  end point and would talk to the real API. So every object that sends a request is built here,
-  with the end point passed explicitly, and library-built children are only read, never used to
-  send. Pages are also requested by number rather than by following the absolute `links.pages.next`
-  URL, and every request URL is checked against the configured end point before it is sent.
-- It has no retries: 429 and 5xx are retried here, bounded, honouring Retry-After.
-- It has no timeout unless an environment variable is set: the timeout is given per object
-  (get_timeout is overridden), so os.environ is never touched.
+Why not the python-digitalocean library (used up to 0.1.0): its only hook that reaches every
+request is the name-mangled private BaseAPI.__perform_request; it sends POST and PATCH through the
+module-level requests.post/patch, outside any session an adapter could be mounted on; the child
+objects it builds (Domain.get_records' records, an action) lose the configured end point; it
+follows absolute pagination links; and it has neither retries nor a timeout unless an environment
+variable is set. An upstream refactor of that private method would have silently dropped the
+end-point check, the timeout and the retries. The few calls lms.mail needs (a domain, its records,
+the droplets, a rename action) are plain JSON, so they are made here, through public requests API:
+
+- one Session per provider whose only adapter that sends is mounted on the configured end point;
+  every other http(s) URL goes to an adapter that refuses it, so nothing (a pagination link, a
+  redirect, a wrongly built URL) can carry the token anywhere else;
+- a timeout on every request (the adapter's default, also for requests made without one);
+- bounded retries of 429 (any method) and 5xx (GET, PUT, DELETE; never POST, which may have been
+  applied), honouring Retry-After;
+- no redirects followed, and the token set by an auth object, so a ~/.netrc never replaces it.
 
 DigitalOcean names records relative to the domain ('@' for the apex, 'mail' for mail.<domain>);
 the interface speaks fully qualified names, converted at this boundary. The list filter `name`
@@ -27,7 +33,7 @@ import os
 import time
 import urllib.parse
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     ApiProvider,
@@ -40,22 +46,23 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     normalise_name,
     reverse_name,
 )
+from ansible_collections.lms.mail.plugins.module_utils.requirements import require
 from ansible_collections.lms.mail.plugins.module_utils.txt import unquote_txt
 
 try:
-    import digitalocean
     import requests
-    from digitalocean.baseapi import BaseAPI
+    import requests.adapters
+    import requests.auth
 
-    HAS_DIGITALOCEAN = True
-    DIGITALOCEAN_IMPORT_ERROR: str | None = None
-except ImportError as exc:  # reported by the module through missing_required_lib
-    HAS_DIGITALOCEAN = False
-    DIGITALOCEAN_IMPORT_ERROR = str(exc)
-    BaseAPI = object  # so that the class statements below still define (unusable) classes
+    HAS_REQUESTS = True
+    _AdapterBase: Any = requests.adapters.HTTPAdapter
+    _RefuseBase: Any = requests.adapters.BaseAdapter
+    _AuthBase: Any = requests.auth.AuthBase
+except ImportError:  # reported by the module through missing_required_lib
+    HAS_REQUESTS = False
+    _AdapterBase = _RefuseBase = _AuthBase = object
 
-T = TypeVar("T")
-
+PUBLIC_END_POINT = "https://api.digitalocean.com/v2/"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_PAGE_SIZE = 200  # DigitalOcean's maximum per_page
@@ -73,95 +80,61 @@ def ptr_panel_instruction(ip: str, fqdn: str | None = None) -> str:
     )
 
 
-class _Transport:
-    """Timeout, bounded retries and the end-point check shared by every library object."""
+class EndPointEscape(DnsError):
+    """A request was about to leave the configured end point; it was not sent."""
 
-    def __init__(
-        self, end_point: str, timeout: float, max_retries: int, sleep: Callable[[float], None]
-    ) -> None:
+
+class _EndPointAdapter(_AdapterBase):
+    """The one adapter that sends: only URLs under the end point, always with a timeout."""
+
+    def __init__(self, end_point: str, timeout: float) -> None:
+        super().__init__(max_retries=0)
         self.end_point = end_point
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.sleep = sleep
 
-    def perform(self, api: Any, url: str, method: str, params: Any) -> Any:
-        target = urllib.parse.urljoin(api.end_point, url)
-        if not target.startswith(self.end_point):
-            # A pagination link or a child object pointing elsewhere must never be followed.
-            raise DnsError(
-                f"refusing to send a request outside the configured DigitalOcean end point: {target}"
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        if not str(request.url).startswith(self.end_point):
+            raise EndPointEscape(
+                f"refusing to send a request outside the configured DigitalOcean end point: {request.url}"
             )
-        attempt = 0
-        while True:
-            try:
-                response = _LIBRARY_PERFORM(api, url, method, params)
-            except requests.Timeout:
-                raise DnsError(f"DigitalOcean did not answer within {self.timeout:g} s") from None
-            except requests.ConnectionError as err:
-                raise DnsError(f"cannot reach the DigitalOcean API at {self.end_point}: {err}") from None
-            status = response.status_code
-            if status in (401, 403):
-                raise AuthenticationFailed(
-                    f"DigitalOcean rejected the API token (HTTP {status}: {_message(response)}): check that "
-                    "api_token (or DIGITALOCEAN_ACCESS_TOKEN) is a valid token with write scope"
-                )
-            # A POST that failed with 5xx may still have been applied; repeating it could create a
-            # duplicate record, so only 429 (never applied) is retried for POST.
-            retryable = status == 429 or (status >= 500 and method in _IDEMPOTENT)
-            if retryable and attempt < self.max_retries:
-                self.sleep(_retry_delay(response, attempt))
-                attempt += 1
-                continue
-            if status == 429:
-                raise RateLimited(
-                    f"DigitalOcean answered 429 Too Many Requests, also after {self.max_retries} retries: "
-                    "wait for the hourly limit to reset and run again"
-                )
-            if status >= 500:
-                hint = (
-                    " (the change may or may not have been applied; run again:"
-                    " the module reads before it writes)"
-                    if method == "POST"
-                    else f" after {attempt} retries"
-                )
-                raise DnsError(f"DigitalOcean answered HTTP {status}: {_message(response)}{hint}")
-            return response
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
 
 
-if HAS_DIGITALOCEAN:
-    _LIBRARY_PERFORM = BaseAPI._BaseAPI__perform_request  # type: ignore[attr-defined]
+class _RefuseAdapter(_RefuseBase):
+    """Mounted on http:// and https://: whatever the end point's adapter does not take is refused."""
 
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        raise EndPointEscape(
+            f"refusing to send a request outside the configured DigitalOcean end point: {request.url}"
+        )
 
-class _Bounded(BaseAPI):  # type: ignore[misc, valid-type]
-    """Mixed in front of each library class used here. python-digitalocean funnels every request
-    through the name-mangled BaseAPI.__perform_request; overriding it under its mangled name is the
-    one place where a timeout, retries and the end-point check apply to every object alike."""
-
-    _transport: _Transport
-
-    def get_timeout(self) -> float:
-        return self._transport.timeout
-
-    def _BaseAPI__perform_request(self, url: str, type: str = "GET", params: Any = None) -> Any:  # noqa: A002, N802
-        return self._transport.perform(self, url, type, params)
-
-
-if HAS_DIGITALOCEAN:
-
-    class _Api(_Bounded, BaseAPI):
-        """Plain listing calls (domains, droplets) through get_data."""
-
-    class _Domain(_Bounded, digitalocean.Domain):
+    def close(self) -> None:
         pass
 
-    class _Record(_Bounded, digitalocean.Record):
-        pass
 
-    class _Droplet(_Bounded, digitalocean.Droplet):
-        pass
+class _Bearer(_AuthBase):
+    def __init__(self, token: str) -> None:
+        self.token = token
 
-    class _Action(_Bounded, digitalocean.Action):
-        pass
+    def __call__(self, request: Any) -> Any:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+def end_point_session(end_point: str, token: str, timeout: float) -> Any:
+    """A Session that sends only to end_point (see the module docstring)."""
+    session = requests.Session()
+    session.auth = _Bearer(token)
+    session.headers["User-Agent"] = "lms.mail"
+    session.max_redirects = 0
+    refuse = _RefuseAdapter()
+    session.mount("http://", refuse)
+    session.mount("https://", refuse)
+    # requests picks the longest matching prefix: the end point's adapter wins under it
+    session.mount(end_point, _EndPointAdapter(end_point, timeout))
+    return session
 
 
 class DigitalOceanProvider(ApiProvider):
@@ -180,40 +153,34 @@ class DigitalOceanProvider(ApiProvider):
         action_timeout: float = 120.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not HAS_DIGITALOCEAN:
-            raise DnsError(
-                "the Python library 'python-digitalocean' is required on the controller: "
-                f"{DIGITALOCEAN_IMPORT_ERROR}"
-            )
+        require("requests")
         if not api_token:
             raise AuthenticationFailed(
                 "no DigitalOcean API token: set the module's api_token option or DIGITALOCEAN_ACCESS_TOKEN"
             )
         super().__init__()
-        end_point = base_url or os.environ.get("DIGITALOCEAN_END_POINT") or BaseAPI.end_point
+        end_point = base_url or os.environ.get("DIGITALOCEAN_END_POINT") or PUBLIC_END_POINT
         # urljoin drops the last path segment of a base without a trailing slash (…/v2 + domains
         # would become /domains), so the end point always ends with one.
         self.end_point = end_point if end_point.endswith("/") else end_point + "/"
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
         self.page_size = int(page_size)
         self.action_poll_interval = float(action_poll_interval)
         self.action_timeout = float(action_timeout)
-        self._token = api_token
-        self._transport = _Transport(self.end_point, float(timeout), int(max_retries), sleep)
+        self.sleep = sleep
+        self._session = end_point_session(self.end_point, api_token, self.timeout)
 
     # -- DnsProvider -----------------------------------------------------------------------------
 
     def list_records(self, zone: Zone, name: str, rtype: str) -> list[Record]:
         fqdn = normalise_name(name)
-        api = self._new(_Api)
         records: list[Record] = []
         page_no = 1
         while True:
-            # An explicit page number keeps the library from following links.pages.next itself.
+            # An explicit page number: links.pages.next (an absolute URL) is never followed.
             params = {"name": fqdn, "type": rtype, "page": page_no, "per_page": self.page_size}
-            data = self._call(
-                f"listing {rtype} records at {fqdn}",
-                lambda p=params: api.get_data(f"domains/{zone.name}/records", params=p),
-            )
+            data = self._request(f"listing {rtype} records at {fqdn}", "GET", _records_path(zone), params)
             items = data.get("domain_records") or []
             records.extend(_to_record(zone, item) for item in items)
             total = (data.get("meta") or {}).get("total")
@@ -224,39 +191,30 @@ class DigitalOceanProvider(ApiProvider):
 
     def create_record(self, zone: Zone, record: Record) -> Record:
         fqdn = normalise_name(record.name)
-        new = self._new(
-            _Record,
-            domain_name=zone.name,
-            type=record.type,
-            name=_relative(zone, fqdn),
-            data=record.value,
-            ttl=record.ttl,
+        data = self._request(
+            f"creating the {record.type} record at {fqdn}",
+            "POST",
+            _records_path(zone),
+            body=_body(zone, record),
         )
-        self._call(f"creating the {record.type} record at {fqdn}", new.create)
-        return Record(name=fqdn, type=record.type, value=record.value, ttl=record.ttl, id=str(new.id))
+        created = data.get("domain_record") if isinstance(data, dict) else None
+        record_id = str(created.get("id", "")) if isinstance(created, dict) else ""
+        return Record(name=fqdn, type=record.type, value=record.value, ttl=record.ttl, id=record_id)
 
     def update_record(self, zone: Zone, old: Record, new: Record) -> Record:
         record_id = old.id or self._find_id(zone, old)
         fqdn = normalise_name(new.name)
-        changed = self._new(
-            _Record,
-            domain_name=zone.name,
-            id=int(record_id),
-            type=new.type,
-            name=_relative(zone, fqdn),
-            data=new.value,
-            ttl=new.ttl,
-        )
-        data = self._call(f"updating the {new.type} record at {fqdn}", changed.save)
+        path = _records_path(zone, record_id)
+        data = self._request(f"updating the {new.type} record at {fqdn}", "PUT", path, body=_body(zone, new))
         if isinstance(data, dict) and isinstance(data.get("domain_record"), dict):
             return _to_record(zone, data["domain_record"])
         return Record(name=fqdn, type=new.type, value=new.value, ttl=new.ttl, id=str(record_id))
 
     def delete_record(self, zone: Zone, record: Record) -> None:
         record_id = record.id or self._find_id(zone, record)
-        gone = self._new(_Record, domain_name=zone.name, id=int(record_id))
         try:
-            self._call(f"deleting the {record.type} record at {normalise_name(record.name)}", gone.destroy)
+            what = f"deleting the {record.type} record at {normalise_name(record.name)}"
+            self._request(what, "DELETE", _records_path(zone, record_id))
         except _NotFound:
             # Already gone (a retried DELETE, or removed meanwhile): the wanted state holds.
             return
@@ -290,10 +248,11 @@ class DigitalOceanProvider(ApiProvider):
         if dry_run:
             return True
         what = f"renaming droplet {droplet['id']} to {target}"
-        handle = self._new(_Droplet, id=droplet["id"])
-        answer = self._call(what, lambda: handle.rename(target))
+        answer = self._request(
+            what, "POST", f"droplets/{int(droplet['id'])}/actions", body={"type": "rename", "name": target}
+        )
         action = (answer or {}).get("action") or {}
-        self._wait_for_action(what, droplet["id"], action)
+        self._wait_for_action(what, int(droplet["id"]), action)
         return True
 
     def delete_ptr(self, ip: str, fqdn: str | None = None, dry_run: bool = False) -> bool:
@@ -313,14 +272,9 @@ class DigitalOceanProvider(ApiProvider):
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _new(self, cls: type[Any], **fields: Any) -> Any:
-        """A library object that sends its requests to the configured end point, never elsewhere."""
-        return cls(token=self._token, end_point=self.end_point, _transport=self._transport, **fields)
-
     def _lookup_zone(self, apex: str) -> Zone | None:
-        domain = self._new(_Domain, name=apex)
         try:
-            self._call(f"looking up the domain {apex}", domain.load)
+            self._request(f"looking up the domain {apex}", "GET", f"domains/{_segment(apex)}")
         except _NotFound:
             return None
         return Zone(name=apex, id=apex)
@@ -332,12 +286,11 @@ class DigitalOceanProvider(ApiProvider):
         wanted = _parse_ip(ip)
         if wanted is None:
             raise DnsError(f"{ip!r} is not an IPv4 or IPv6 address")
-        api = self._new(_Api)
         page_no = 1
         seen = 0
         while True:
             params = {"page": page_no, "per_page": self.page_size}
-            data = self._call("listing droplets", lambda p=params: api.get_data("droplets/", params=p))
+            data = self._request("listing droplets", "GET", "droplets", params)
             droplets = data.get("droplets") or []
             for droplet in droplets:
                 networks = droplet.get("networks") or {}
@@ -355,31 +308,85 @@ class DigitalOceanProvider(ApiProvider):
     def _wait_for_action(self, what: str, droplet_id: int, action: dict[str, Any]) -> None:
         if not action.get("id"):
             raise DnsError(f"DigitalOcean gave no action while {what}")
-        poll = self._new(_Action, id=action["id"], droplet_id=droplet_id, status=action.get("status"))
+        action_id = int(action["id"])
+        status = action.get("status")
         deadline = time.monotonic() + self.action_timeout
         # A rename usually completes within a second or two: poll soon, then less often.
         wait = min(0.5, self.action_poll_interval)
-        while poll.status == "in-progress" and time.monotonic() < deadline:
-            self._transport.sleep(wait)
-            self._call(what, poll.load)
+        while status == "in-progress" and time.monotonic() < deadline:
+            self.sleep(wait)
+            data = self._request(what, "GET", f"droplets/{droplet_id}/actions/{action_id}")
+            status = ((data or {}).get("action") or {}).get("status")
             wait = min(wait * 2, self.action_poll_interval)
-        if poll.status != "completed":
-            raise DnsError(
-                f"DigitalOcean action {poll.id} ({what}) ended as {poll.status!r}, not 'completed'"
-            )
+        if status != "completed":
+            raise DnsError(f"DigitalOcean action {action_id} ({what}) ended as {status!r}, not 'completed'")
 
-    def _call(self, what: str, request: Callable[[], T]) -> T:
-        """Run one library call; give its errors the operation's context and a DnsError type."""
-        try:
-            return request()
-        except DnsError as err:
-            raise type(err)(f"{err} (while {what})") from None
-        except digitalocean.NotFoundError:
-            raise _NotFound(f"DigitalOcean found nothing while {what}") from None
-        except digitalocean.DataReadError as err:
-            raise DnsError(f"DigitalOcean refused the request while {what}: {err}") from None
-        except digitalocean.Error as err:
-            raise DnsError(f"DigitalOcean API error while {what}: {err}") from None
+    def _request(
+        self, what: str, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> Any:
+        """One API call under the end point, with bounded retries; its JSON body (None for 204).
+        Errors become DnsError subclasses that name the operation."""
+        url = urllib.parse.urljoin(self.end_point, path)
+        attempt = 0
+        while True:
+            try:
+                response = self._session.request(
+                    method, url, params=params, json=body, timeout=self.timeout, allow_redirects=False
+                )
+            except EndPointEscape as err:
+                raise EndPointEscape(f"{err} (while {what})") from None
+            except requests.Timeout:
+                raise DnsError(
+                    f"DigitalOcean did not answer within {self.timeout:g} s while {what}"
+                ) from None
+            except requests.RequestException as err:
+                raise DnsError(
+                    f"cannot reach the DigitalOcean API at {self.end_point} while {what}: {err}"
+                ) from None
+            status = response.status_code
+            if status in (401, 403):
+                raise AuthenticationFailed(
+                    f"DigitalOcean rejected the API token (HTTP {status}: {_message(response)}) "
+                    f"while {what}: check that api_token (or DIGITALOCEAN_ACCESS_TOKEN) is a valid "
+                    "token with write scope"
+                )
+            # A POST that failed with 5xx may still have been applied; repeating it could create a
+            # duplicate record, so only 429 (never applied) is retried for POST.
+            retryable = status == 429 or (status >= 500 and method in _IDEMPOTENT)
+            if retryable and attempt < self.max_retries:
+                self.sleep(_retry_delay(response, attempt))
+                attempt += 1
+                continue
+            if status == 429:
+                raise RateLimited(
+                    f"DigitalOcean answered 429 Too Many Requests while {what}, also after "
+                    f"{self.max_retries} retries: wait for the hourly limit to reset and run again"
+                )
+            if status >= 500:
+                hint = (
+                    " (the change may or may not have been applied; run again:"
+                    " the module reads before it writes)"
+                    if method == "POST"
+                    else f" after {attempt} retries"
+                )
+                raise DnsError(
+                    f"DigitalOcean answered HTTP {status} while {what}: {_message(response)}{hint}"
+                )
+            if status == 404:
+                raise _NotFound(f"DigitalOcean found nothing while {what}")
+            if 300 <= status < 400:
+                raise DnsError(
+                    f"DigitalOcean answered a redirect (HTTP {status}) while {what}: redirects are not "
+                    "followed, so that the token stays with the configured end point"
+                )
+            if status >= 400:
+                raise DnsError(f"DigitalOcean refused the request while {what}: {_message(response)}")
+            if status == 204 or not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise DnsError(f"DigitalOcean answered something other than JSON while {what}") from None
 
 
 class _NotFound(DnsError):
@@ -417,6 +424,23 @@ def _to_record(zone: Zone, item: dict[str, Any]) -> Record:
     return Record(
         name=_absolute(zone, str(item.get("name", "@"))), type=rtype, value=value, ttl=ttl, id=str(item["id"])
     )
+
+
+def _records_path(zone: Zone, record_id: str | None = None) -> str:
+    path = f"domains/{_segment(zone.name)}/records"
+    return path if record_id is None else f"{path}/{int(record_id)}"
+
+
+def _body(zone: Zone, record: Record) -> dict[str, Any]:
+    """A record as DigitalOcean takes it: the name relative to the domain."""
+    fqdn = normalise_name(record.name)
+    return {"type": record.type, "name": _relative(zone, fqdn), "data": record.value, "ttl": record.ttl}
+
+
+def _segment(name: str) -> str:
+    """A domain name as one URL path segment: never a '/', '?', '#' or '..' that would move the
+    request elsewhere under (or outside) the end point."""
+    return urllib.parse.quote(name, safe="")
 
 
 def _relative(zone: Zone, fqdn: str) -> str:

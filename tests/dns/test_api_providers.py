@@ -190,7 +190,7 @@ def test_a_slow_answer_times_out_without_touching_the_environment(api: Api) -> N
     with pytest.raises(DnsError, match=r"did not answer within 0\.3 s"):
         provider.list_records(zone, ZONE, "TXT")
     assert time.monotonic() - started < 1.2
-    # python-digitalocean reads its timeout from there; the provider passes it per object instead
+    # python-digitalocean read its timeout from there; the providers pass it on every request
     assert "PYTHON_DIGITALOCEAN_REQUEST_TIMEOUT_SEC" not in os.environ
 
 

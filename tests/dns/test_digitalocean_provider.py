@@ -1,13 +1,20 @@
-"""DigitalOceanProvider driven through the real python-digitalocean library against the local v2
+"""DigitalOceanProvider (DigitalOcean's v2 API over a requests Session) against the local v2
 emulator, including proof that no request leaves for another host."""
 
 from __future__ import annotations
 
 import base64
+import importlib
+import sys
+import time
 
-import digitalocean
 import pytest
-from ansible_collections.lms.mail.plugins.module_utils.dns_digitalocean import DigitalOceanProvider
+import requests
+from ansible_collections.lms.mail.plugins.module_utils import dns_digitalocean
+from ansible_collections.lms.mail.plugins.module_utils.dns_digitalocean import (
+    DigitalOceanProvider,
+    EndPointEscape,
+)
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     DnsError,
     PtrUnsupported,
@@ -128,23 +135,72 @@ def test_no_request_escapes_the_end_point(
 def test_the_end_point_guard_refuses_a_foreign_url(
     api: DigitalOceanEmulator, do: DigitalOceanProvider
 ) -> None:
-    from ansible_collections.lms.mail.plugins.module_utils.dns_digitalocean import _Api
-
-    with pytest.raises(DnsError, match="refusing to send a request outside"):
-        do._new(_Api).get_data(FOREIGN_ORIGIN + "/v2/domains")
+    # An absolute URL, a path that climbs out of /v2/, and the session used directly: each is
+    # refused by the session's adapters before a connection is opened.
+    for path in (FOREIGN_ORIGIN + "/v2/domains", "../../other/domains"):
+        with pytest.raises(EndPointEscape, match="refusing to send a request outside"):
+            do._request("a test", "GET", path)
+    with pytest.raises(EndPointEscape):
+        do._session.post(FOREIGN_ORIGIN + "/v2/domains", json={})
     assert api.requests() == []
 
 
-def test_library_children_would_escape_which_is_why_the_provider_builds_its_own(
+def test_a_domain_name_cannot_move_the_request(api: DigitalOceanEmulator, do: DigitalOceanProvider) -> None:
+    # a zone name is one path segment, whatever it holds
+    assert do._lookup_zone("school.test/../../x") is None
+    assert all(r.path.startswith("/v2/domains/") for r in api.requests())
+
+
+def test_the_provider_needs_no_private_hook_of_any_library(
     api: DigitalOceanEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The trap this provider avoids: records built by Domain.get_records do not carry the end
-    # point of the Domain that listed them. (Only inspected, never used to send.)
-    monkeypatch.delenv("DIGITALOCEAN_END_POINT", raising=False)
-    api.seed_record(ZONE, "@", "TXT", SPF)
-    domain = digitalocean.Domain(token=TOKEN, end_point=api.base_url, name=ZONE)
-    children = domain.get_records()
-    assert children and all(child.end_point != api.base_url for child in children)
+    # Finding 12: the provider used to override python-digitalocean's name-mangled
+    # BaseAPI.__perform_request; a refactor upstream would have dropped the end-point check,
+    # the timeout and the retries without a sound. It now speaks the v2 API through requests'
+    # public Session and adapters, so it works with that library absent altogether.
+    for name in ("digitalocean", "digitalocean.baseapi"):
+        monkeypatch.setitem(sys.modules, name, None)  # import digitalocean fails
+    module = importlib.reload(dns_digitalocean)
+    try:
+        provider = module.DigitalOceanProvider(
+            TOKEN, base_url=api.base_url, timeout=5.0, max_retries=1, sleep=lambda _s: None
+        )
+        zone = provider.find_zone(ZONE)
+        api.inject(status=429, retry_after=0, times=1, method="POST")
+        created = provider.create_record(zone, Record(name=ZONE, type="TXT", value=SPF))
+        assert created.id and [r.status for r in api.requests("POST")] == [429, 201]
+        assert "_BaseAPI__perform_request" not in vars(module) and not hasattr(module, "BaseAPI")
+    finally:
+        monkeypatch.undo()
+        importlib.reload(dns_digitalocean)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_every_request_has_the_timeout(api: DigitalOceanEmulator, method: str) -> None:
+    provider = make_provider(api, timeout=0.2)
+    zone = provider.find_zone(ZONE)
+    seen = len(api.requests(method))
+    api.inject(delay=0.6, times=1, method=method)
+    with pytest.raises(DnsError, match="did not answer within 0.2 s"):
+        if method == "GET":
+            provider.list_records(zone, ZONE, "TXT")
+        else:
+            provider.create_record(zone, Record(name=ZONE, type="TXT", value=SPF))
+    # let the slow answer finish while the emulator still runs
+    deadline = time.monotonic() + 3
+    while len(api.requests(method)) == seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_redirect_is_not_followed_with_the_token(
+    api: DigitalOceanEmulator, do: DigitalOceanProvider
+) -> None:
+    # requests would follow a 3xx; the session allows none, so the token never goes to Location
+    zone = do.find_zone(ZONE)
+    api.inject(status=302, times=1, method="GET")
+    with pytest.raises(DnsError, match="redirects are not followed"):
+        do.list_records(zone, ZONE, "TXT")
+    assert isinstance(do._session, requests.Session) and do._session.max_redirects == 0
 
 
 def test_ptr_renames_the_droplet_holding_the_address(

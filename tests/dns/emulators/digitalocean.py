@@ -3,7 +3,7 @@ public API shape: domains, domain records (names relative to the domain, '@' for
 list filters `name` as a fully qualified name and `type`; page/per_page with links.pages and
 meta.total), droplets with their networks, droplet actions (rename) and /v2/actions/{id}.
 
-python-digitalocean talks to it through `end_point=<origin>/v2/`. State is in memory.
+The provider talks to it through `api_base_url=<origin>/v2/`. State is in memory.
 """
 
 from __future__ import annotations

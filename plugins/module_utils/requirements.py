@@ -1,0 +1,110 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The controller's Python libraries the DNS modules need, and the check that names the missing
+or unfit one: its pip package and the version range lms.mail is tested with.
+
+The modules turn MissingLibrary into Ansible's own missing_required_lib message (the library, the
+controller's host and interpreter), followed by the `pip install` line. The ranges are those of
+pyproject.toml; a version outside them (the cloudflare 2.x SDK, whose module is `CloudFlare`,
+or a future major) is refused here rather than failing later with an AttributeError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+import sys
+import traceback
+from importlib import metadata
+
+
+@dataclasses.dataclass(frozen=True)
+class Library:
+    package: str  # the pip package
+    module: str  # what is imported
+    lowest: tuple[int, ...]  # the lowest version tested
+    below: tuple[int, ...]  # the first version not supported (the next major)
+    needed_for: str  # for the message: "by the rfc2136 provider and for reading DNS"
+
+    @property
+    def spec(self) -> str:
+        return f"{self.package}>={_text(self.lowest)},<{_text(self.below)}"
+
+
+LIBRARIES = {
+    "dnspython": Library("dnspython", "dns.version", (2, 6), (3,), "to read DNS and by the rfc2136 provider"),
+    "cloudflare": Library("cloudflare", "cloudflare", (4, 3), (6,), "by the cloudflare provider"),
+    "requests": Library("requests", "requests", (2, 31), (3,), "by the digitalocean provider"),
+}
+
+
+class MissingLibrary(Exception):
+    """A library a module needs is not importable, or its version is outside the tested range."""
+
+    def __init__(self, library: Library, problem: str, import_traceback: str | None = None):
+        super().__init__(problem)
+        self.library = library
+        self.problem = problem
+        self.import_traceback = import_traceback
+
+    def message(self, missing_required_lib) -> str:
+        """Ansible's message for a missing library, then what is wrong and the line that fixes it."""
+        reason = self.library.needed_for
+        return (
+            f"{missing_required_lib(self.library.spec, reason=reason)}. {self.problem}. "
+            f"Install it for that interpreter: {sys.executable} -m pip install '{self.library.spec}'"
+        )
+
+
+def installed_version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def check(name: str, version: str | None = None) -> None:
+    """Raise MissingLibrary unless the library imports and its version is in the tested range.
+    version overrides the installed one (for the tests)."""
+    library = LIBRARIES[name]
+    try:
+        importlib.import_module(library.module)
+    except ImportError as exc:
+        installed = installed_version(library.package)
+        if installed is not None:
+            problem = (
+                f"{library.package} {installed} is installed but cannot be imported as "
+                f"'{library.module}' ({exc}): it is too old or broken, lms.mail needs {library.spec}"
+            )
+        else:
+            problem = f"{library.package} is not installed"
+        raise MissingLibrary(library, problem, traceback.format_exc()) from None
+    found = version or installed_version(library.package)
+    parsed = _parse(found)
+    if parsed is None:
+        return  # a build without metadata (a vendored copy): it imported, trust it
+    if parsed < library.lowest:
+        raise MissingLibrary(library, f"{library.package} {found} is too old: lms.mail needs {library.spec}")
+    if parsed >= library.below:
+        raise MissingLibrary(
+            library,
+            f"{library.package} {found} is a newer major version than lms.mail supports ({library.spec})",
+        )
+
+
+def require(name: str) -> None:
+    """What the modules call before they use a library."""
+    check(name)
+
+
+def _parse(version: str | None) -> tuple[int, ...] | None:
+    if not version:
+        return None
+    match = re.match(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?", version)
+    if not match:
+        return None
+    return tuple(int(part) for part in match.groups() if part is not None)
+
+
+def _text(version: tuple[int, ...]) -> str:
+    return ".".join(str(part) for part in version)
