@@ -22,11 +22,16 @@ options:
         E(DIGITALOCEAN_TOKEN) / E(DIGITALOCEAN_ACCESS_TOKEN) (DigitalOcean) is used; only the chosen
         provider's variables are read.
       - Needs permission to read zones and edit DNS records; never printed.
+      - A token with a blank, a line break or a non-ASCII character is refused.
     type: str
   api_base_url:
     description:
       - Base URL of the provider's API, for a proxy or a local emulator.
       - Defaults to the provider's public API.
+      - Must be V(https://...); plain V(http://) is refused unless the host is a loopback address
+        (V(127.0.0.1), V(::1), V(localhost)), because the API token would cross the network in
+        clear. No credentials in the URL. For V(digitalocean) the same rule applies to
+        E(DIGITALOCEAN_END_POINT).
     type: str
   server:
     description:
@@ -57,11 +62,16 @@ options:
       - When not set, an existing record keeps its TTL and a new one gets 3600.
     type: int
 requirements:
-  - dnspython (V(rfc2136))
-  - cloudflare (V(cloudflare))
-  - python-digitalocean (V(digitalocean))
+  - dnspython >= 2.6, < 3 (V(rfc2136), and for reading DNS)
+  - cloudflare >= 4.3, < 6 (V(cloudflare)); the 2.x SDK (module C(CloudFlare)) is refused as too old
+  - requests >= 2.31, < 3 (V(digitalocean))
 notes:
   - The module runs on the controller; delegate it to C(localhost) or run it in a play on localhost.
+  - A library missing on the controller (or outside the version range) makes the module fail
+    before any change, naming the pip package and the interpreter to install it for.
+  - When the DNS server answers a read with anything but data or NXDOMAIN (REFUSED, SERVFAIL)
+    or not at all, the module fails without a change - a temporary error, naming the server
+    and its answer.
   - Records the module does not own at the same name (other TXT values such as site
     verifications) are never changed. Records are added, updated and deleted one value at a
     time, never as a whole set.

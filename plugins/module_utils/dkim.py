@@ -23,7 +23,7 @@ except ImportError:  # without it keys are checked for base64 only
 KEY_TYPES = ("rsa", "ed25519")
 # RFC 8301: verifiers must refuse RSA keys below 1024 bits; 2048 is the usual size
 MIN_RSA_BITS = 1024
-_SELECTOR_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$", re.IGNORECASE)
+_SELECTOR_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?", re.IGNORECASE)
 
 
 class DkimError(ValueError):
@@ -32,8 +32,9 @@ class DkimError(ValueError):
 
 def validate_selector(selector: str) -> str:
     """A selector is one or more DNS labels (RFC 6376 §3.1); returned lower case."""
-    text = selector.strip().rstrip(".").lower()
-    if not text or not all(_SELECTOR_LABEL.match(label) for label in text.split(".")):
+    # fullmatch: a label never ends in a newline (a regex's $ would let one through)
+    text = selector.rstrip(".").lower() if isinstance(selector, str) else ""
+    if not text or not all(_SELECTOR_LABEL.fullmatch(label) for label in text.split(".")):
         raise DkimError(
             f"invalid DKIM selector {selector!r}: use letters, digits and '-' (e.g. 'mail' or '202501')"
         )

@@ -16,7 +16,9 @@ ALIGNMENTS = ("r", "s")
 TAG_ORDER = ("v", "p", "sp", "pct", "adkim", "aspf", "fo", "rf", "ri", "rua", "ruf")
 # RFC 7489 §6.3 defaults: a missing tag means this value, so writing it is not a change
 DEFAULTS = {"adkim": "r", "aspf": "r", "pct": "100", "fo": "0", "rf": "afrf", "ri": "86400"}
-_URI = re.compile(r"^mailto:(?P<local>[^@\s,!;]+)@(?P<domain>[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)(?:!\d+[kmgt]?)?$")
+_URI = re.compile(
+    r"mailto:(?P<local>[^@\s\x00-\x1f\x7f,!;]+)@(?P<domain>[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)(?:!\d+[kmgt]?)?"
+)
 
 
 class DmarcError(ValueError):
@@ -68,7 +70,7 @@ def validate_tags(tags: dict[str, str]) -> None:
     for tag in ("rua", "ruf"):
         if tag in tags:
             for uri in report_uris(tags[tag]):
-                if not _URI.match(uri):
+                if not _URI.fullmatch(uri):
                     raise DmarcError(
                         f"{tag} address {uri!r} is not a mailto: URI such as mailto:dmarc@example.com"
                     )
@@ -79,7 +81,7 @@ def report_uris(value: str) -> list[str]:
 
 
 def uri_domain(uri: str) -> str:
-    match = _URI.match(uri)
+    match = _URI.fullmatch(uri)
     return match.group("domain").lower() if match else ""
 
 
@@ -114,3 +116,43 @@ def same_policy(a: str, b: str) -> bool:
             if tag in tags:
                 tags[tag] = ",".join(report_uris(tags[tag]))
     return tags_a == tags_b
+
+
+def _strength(policy: str | None) -> int:
+    return POLICIES.index(policy) if policy in POLICIES else 0
+
+
+def weaker_changes(published: str | None, changes: dict[str, str | None]) -> dict[str, tuple[str, str]]:
+    """The changes that would weaken the published record, as {tag: (published, asked)}.
+
+    Weakening is: a p= less strict (none < quarantine < reject); an sp= less strict than the
+    subdomain policy in force (sp=, or p= without it); a lower pct= while p= stays as it is
+    (a stricter p= at a lower pct is still stricter: the rest get the next lower policy,
+    RFC 7489 section 6.6.4); adkim or aspf from strict (s) to relaxed (r), or removed.
+    """
+    if not published:
+        return {}
+    tags = parse_dmarc(published)
+    weaker: dict[str, tuple[str, str]] = {}
+    p_now = tags.get("p")
+    p_asked = changes.get("p")
+    if p_asked is not None and p_now in POLICIES and _strength(p_asked) < _strength(p_now):
+        weaker["p"] = (p_now, p_asked)
+    sp_now = tags.get("sp", p_now)
+    sp_asked = changes.get("sp")
+    if sp_asked is not None and sp_now in POLICIES:
+        asked = sp_asked or (p_asked or p_now)  # "" removes sp=: p= then applies to subdomains
+        if _strength(asked) < _strength(sp_now):
+            weaker["sp"] = (sp_now, sp_asked)
+    pct_asked = changes.get("pct")
+    p_final = p_now if "p" in weaker or p_asked is None else p_asked
+    if pct_asked is not None and p_final == p_now and p_now != "none":
+        pct_now = tags.get("pct", DEFAULTS["pct"])
+        asked = pct_asked or DEFAULTS["pct"]
+        if pct_now.isdigit() and asked.isdigit() and int(asked) < int(pct_now):
+            weaker["pct"] = (pct_now, pct_asked)
+    for tag in ("adkim", "aspf"):
+        asked = changes.get(tag)
+        if asked is not None and tags.get(tag) == "s" and (asked or DEFAULTS[tag]) == "r":
+            weaker[tag] = ("s", asked)
+    return weaker

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 
+from ansible_collections.lms.mail.plugins.module_utils.requirements import require
 from ansible_collections.lms.mail.plugins.module_utils.spf import SpfTempError
 from ansible_collections.lms.mail.plugins.module_utils.txt import join_txt
 
@@ -30,11 +31,16 @@ except ImportError:  # reported by the module with missing_required_lib
 
 
 class DnsLookup:
-    """Implements spf.SpfResolver: [] for NXDOMAIN and empty answers, SpfTempError otherwise."""
+    """Implements spf.SpfResolver: [] for NXDOMAIN and empty answers (NOERROR without data),
+    SpfTempError for everything else.
+
+    Only those two answers are data. REFUSED, SERVFAIL, any other rcode and a timeout say
+    nothing about the name: a receiver gets a temporary error from them, so the modules must
+    not conclude "no record" from them either. The error names the server and its answer.
+    """
 
     def __init__(self, nameservers: list[str] | None = None, port: int = 53, timeout: float = 5.0):
-        if not HAS_DNSPYTHON:
-            raise SpfTempError("reading DNS needs the Python package dnspython on the controller")
+        require("dnspython")
         if nameservers:
             self.resolver = dns.resolver.Resolver(configure=False)
             self.resolver.nameservers = [_address(ns, port) for ns in nameservers]
@@ -46,25 +52,24 @@ class DnsLookup:
         self.resolver.timeout = float(timeout)
         self.resolver.lifetime = float(timeout)
         self.queries = 0
+        self.answered = 0  # queries that got data or NXDOMAIN
 
     def _answer(self, name: str, rtype: str):
         self.queries += 1
         qname = name if name.endswith(".") else name + "."
         try:
-            return self.resolver.resolve(qname, rtype, search=False, raise_on_no_answer=False)
+            answer = self.resolver.resolve(qname, rtype, search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN:
+            self.answered += 1
             return None
         except dns.resolver.NoNameservers as exc:
-            errors = exc.kwargs.get("errors") or []
-            if errors and all(error[3] == "REFUSED" for error in errors):
-                # an authoritative-only server (a lab's DNS) refuses names outside its zones:
-                # through it, such a name has no data, which is what a receiver using it sees
-                return None
-            raise SpfTempError(f"no server at {self.where} answered {name} {rtype}: {exc}") from None
+            raise SpfTempError(f"{name} {rtype}: {_server_errors(exc, self.where)}") from None
         except dns.exception.Timeout:
-            raise SpfTempError(f"no answer from {self.where} for {name} {rtype} (timeout)") from None
+            raise SpfTempError(f"{name} {rtype}: no answer from {self.where} (timeout)") from None
         except (dns.exception.DNSException, OSError) as exc:
-            raise SpfTempError(f"looking up {name} {rtype} at {self.where} failed: {exc}") from None
+            raise SpfTempError(f"{name} {rtype}: looking it up at {self.where} failed: {exc}") from None
+        self.answered += 1
+        return answer
 
     def _rdatas(self, name: str, rtype: str) -> list:
         answer = self._answer(name, rtype)
@@ -107,6 +112,20 @@ def fcrdns(lookup: DnsLookup, ip: str) -> tuple[list[str], bool]:
         if any(ipaddress.ip_address(a) == address for a in forward):
             return names, True
     return names, False
+
+
+def _server_errors(exc, where: str) -> str:
+    """Each server's answer from dnspython's NoNameservers, e.g. '127.0.0.1 port 5300 answered
+    REFUSED': the servers it asked all answered something other than NOERROR or NXDOMAIN."""
+    errors = exc.kwargs.get("errors") or []
+    said = []
+    for error in errors:
+        # dnspython >= 2.4 names a server "Do53:127.0.0.1@5300"; older ones give the address
+        server, port, what = str(error[0]).removeprefix("Do53:").rsplit("@", 1)[0], error[2], error[3]
+        answer = f"answered {what}" if isinstance(what, str) else f"failed ({what})"
+        said.append(f"{server} port {port} {answer}")
+    text = "; ".join(dict.fromkeys(said)) or f"no server at {where} answered"
+    return f"{text} (a temporary error: nothing can be concluded about the name)"
 
 
 def _address(server: str, port: int) -> str:

@@ -12,11 +12,13 @@ name before and after, so the user sees what stays too.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
+import urllib.parse
 from collections.abc import Callable
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     DnsError,
     DnsProvider,
@@ -24,6 +26,7 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     Zone,
     ZoneNotFound,
 )
+from ansible_collections.lms.mail.plugins.module_utils.requirements import MissingLibrary, require
 from ansible_collections.lms.mail.plugins.module_utils.txt import normalize_txt, split_txt
 
 PROVIDERS = ("cloudflare", "digitalocean", "rfc2136")
@@ -85,7 +88,9 @@ def build_provider(params: dict) -> DnsProvider:
     """
     name = params["provider"]
     timeout = params.get("timeout") or 10.0
+    check_provider_options(params)
     if name == "rfc2136":
+        require("dnspython")
         from ansible_collections.lms.mail.plugins.module_utils.dns_rfc2136 import Rfc2136Provider
 
         return Rfc2136Provider(
@@ -97,14 +102,17 @@ def build_provider(params: dict) -> DnsProvider:
             timeout=timeout,
         )
     token = provider_token(params) or ""
+    base_url = params.get("api_base_url") or None
     if name == "cloudflare":
+        require("cloudflare")
         from ansible_collections.lms.mail.plugins.module_utils.dns_cloudflare import CloudflareProvider
 
-        return CloudflareProvider(api_token=token, base_url=params.get("api_base_url"), timeout=timeout)
+        return CloudflareProvider(api_token=token, base_url=base_url, timeout=timeout)
     if name == "digitalocean":
+        require("requests")
         from ansible_collections.lms.mail.plugins.module_utils.dns_digitalocean import DigitalOceanProvider
 
-        return DigitalOceanProvider(api_token=token, base_url=params.get("api_base_url"), timeout=timeout)
+        return DigitalOceanProvider(api_token=token, base_url=base_url, timeout=timeout)
     raise DnsError(f"unknown DNS provider {name!r}: use one of {', '.join(PROVIDERS)}")
 
 
@@ -280,12 +288,17 @@ def run_module(
     run: Callable[[AnsibleModule], dict], argument_spec: dict, required_if: list | None = None
 ) -> None:
     """Every lms.mail DNS module's main(): parse the options (check mode supported), run, and
-    turn a DnsError or ValueError into a failure whose message is fit for the user."""
+    turn a DnsError or ValueError into a failure whose message is fit for the user, and a
+    missing or unfit library into Ansible's missing_required_lib message."""
     module = AnsibleModule(
         argument_spec=argument_spec, required_if=required_if or [], supports_check_mode=True
     )
     try:
         result = run(module)
+    except MissingLibrary as exc:
+        module.fail_json(
+            msg=exc.message(missing_required_lib), error="MissingLibrary", exception=exc.import_traceback
+        )
     except (DnsError, ValueError) as exc:
         module.fail_json(msg=str(exc), error=type(exc).__name__)
     module.exit_json(**result)
@@ -334,18 +347,104 @@ class PublishedLookup:
         return self.dns.a(name) if version == 4 else self.dns.aaaa(name)
 
 
-_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+# a value that must stay on its line and in one piece: no blank, no control character anywhere
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
+def has_blank_or_control(text: str) -> bool:
+    return _BLANK_OR_CONTROL.search(text) is not None
 
 
 def validate_domain(name: str, what: str = "domain") -> str:
-    """A domain name lower case without the trailing dot; ValueError naming the option otherwise."""
-    text = (name or "").strip().rstrip(".").lower()
+    """A domain name lower case without the trailing dot; ValueError naming the option otherwise.
+    Blanks and control characters are refused, not stripped: a name never carries a newline."""
+    text = name or ""
+    if has_blank_or_control(text):
+        raise ValueError(
+            f"{what} {name!r} is not a valid domain name: it contains a blank or a control character"
+        )
+    text = text.rstrip(".").lower()
     try:
         # internationalised names are published in their ASCII (punycode) form
         text = text.encode("idna").decode("ascii") if not text.isascii() else text
     except UnicodeError:
         raise ValueError(f"{what} {name!r} is not a valid domain name") from None
     labels = text.split(".")
-    if len(labels) < 2 or len(text) > 253 or not all(_LABEL.match(label) for label in labels):
+    if len(labels) < 2 or len(text) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise ValueError(f"{what} {name!r} is not a valid domain name (e.g. school.example)")
     return text
+
+
+def validate_ip(text: str, what: str = "ip") -> str:
+    """An IPv4 or IPv6 address in its canonical text; no scope id, no blank, no control character."""
+    value = text if isinstance(text, str) else ""
+    if has_blank_or_control(value) or "%" in value:
+        raise ValueError(
+            f"{what} {text!r} is not a plain IPv4 or IPv6 address (no blanks, control characters or %scope)"
+        )
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"{what} {text!r} is not an IPv4 or IPv6 address") from None
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_api_base_url(url: str, what: str = "api_base_url") -> str:
+    """An API base URL the token may be sent to: https, or http only to this machine (an
+    emulator or a local proxy on loopback). No credentials in it, no blanks or control characters."""
+    if has_blank_or_control(url):
+        raise ValueError(f"{what} {url!r} contains a blank or a control character")
+    parsed = urllib.parse.urlsplit(url)
+    host = (parsed.hostname or "").lower()
+    if parsed.scheme not in ("https", "http") or not host:
+        raise ValueError(
+            f"{what} {url!r} is not an http(s) URL with a host, e.g. https://api.cloudflare.com/client/v4"
+        )
+    if parsed.username is not None or parsed.password is not None:
+        raise ValueError(f"{what} must not carry credentials (user:password@); give the token in api_token")
+    if parsed.scheme == "http" and not _is_loopback_host(host):
+        raise ValueError(
+            f"{what} {url!r} is plain http to another host: the API token would cross the network in "
+            "clear. Use https (plain http is accepted only for a loopback address such as 127.0.0.1)"
+        )
+    return url
+
+
+def check_provider_options(params: dict) -> None:
+    """The provider options' values, checked before anything is contacted."""
+    if params.get("api_base_url"):
+        validate_api_base_url(params["api_base_url"])
+    end_point = os.environ.get("DIGITALOCEAN_END_POINT")
+    if params.get("provider") == "digitalocean" and not params.get("api_base_url") and end_point:
+        # python-digitalocean's variable, still honoured: the same rule applies to it
+        validate_api_base_url(end_point, "DIGITALOCEAN_END_POINT")
+    token = provider_token(params) if params.get("provider") in TOKEN_ENVIRONMENT else None
+    if token and (has_blank_or_control(token) or not token.isascii()):
+        # never echoed: it is a secret
+        raise ValueError(
+            "api_token (or the token's environment variable) contains a blank, a control character or "
+            "a non-ASCII character: copy the token again, without the line break"
+        )
+    if params.get("server") is not None and params.get("provider") == "rfc2136":
+        server = params["server"]
+        if has_blank_or_control(server) or not server:
+            raise ValueError(f"server {server!r} contains a blank or a control character")
+    if params.get("tsig_key_name"):
+        # a DNS name of one label or more (BIND's own key names are often one label)
+        key_name = params["tsig_key_name"]
+        labels = key_name.rstrip(".").lower().split(".")
+        if has_blank_or_control(key_name) or not all(_LABEL.fullmatch(label) for label in labels):
+            raise ValueError(
+                f"tsig_key_name {key_name!r} is not a key name such as 'ansible' or 'update.school.example'"
+            )
+    if params.get("ttl") is not None and not 0 <= params["ttl"] <= 2147483647:
+        raise ValueError(f"ttl {params['ttl']} is out of range: use seconds from 0 to 2147483647")

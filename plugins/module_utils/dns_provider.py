@@ -24,6 +24,11 @@ class ZoneNotFound(DnsError):
     pass
 
 
+class TemporaryDnsError(DnsError):
+    """DNS answered neither with data nor with NXDOMAIN (REFUSED, SERVFAIL, a timeout): nothing is
+    known about the name, so nothing is changed on the strength of it."""
+
+
 class AuthenticationFailed(DnsError):
     pass
 

@@ -19,9 +19,11 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     DnsError,
     DnsProvider,
     Record,
+    TemporaryDnsError,
     Zone,
     ZoneNotFound,
 )
+from ansible_collections.lms.mail.plugins.module_utils.requirements import require
 from ansible_collections.lms.mail.plugins.module_utils.txt import join_txt, split_txt
 
 try:
@@ -72,8 +74,7 @@ class Rfc2136Provider(DnsProvider):
         tsig_key_algorithm: str = "hmac-sha256",
         timeout: float = 10.0,
     ):
-        if not HAS_DNSPYTHON:
-            raise DnsError("the rfc2136 provider needs the Python package dnspython on the controller")
+        require("dnspython")
         if not server:
             raise DnsError("the rfc2136 provider needs 'server': the primary DNS server that accepts updates")
         self.server_name = server
@@ -168,6 +169,13 @@ class Rfc2136Provider(DnsProvider):
                 for rrset in section:
                     if rrset.rdtype == dns.rdatatype.SOA:
                         return Zone(name=rrset.name.to_text(omit_final_dot=True).lower(), id="")
+        if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.REFUSED, dns.rcode.NOTAUTH):
+            # SERVFAIL (a zone that failed to load) and the like: the server cannot say today
+            raise TemporaryDnsError(
+                f"the DNS server {self.where} answered {dns.rcode.to_text(rcode)} for {fqdn} SOA: "
+                "a temporary error, nothing is changed; check the server's log and run again"
+            )
+        # a primary refuses (or is not authoritative for) names outside the zones it serves
         raise ZoneNotFound(
             f"the DNS server {self.where} serves no zone that holds {fqdn} "
             f"(answer: {dns.rcode.to_text(rcode)}); check the domain and the server"
@@ -181,8 +189,9 @@ class Rfc2136Provider(DnsProvider):
         if rcode == dns.rcode.NXDOMAIN:
             return []
         if rcode != dns.rcode.NOERROR:
-            raise DnsError(
-                f"the DNS server {self.where} answered {dns.rcode.to_text(rcode)} for {name} {rtype}"
+            raise TemporaryDnsError(
+                f"the DNS server {self.where} answered {dns.rcode.to_text(rcode)} for {name} {rtype}: "
+                "nothing is known about the records there, so nothing is changed"
             )
         records = []
         wanted = dns.rdatatype.from_text(rtype)

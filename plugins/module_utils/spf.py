@@ -36,12 +36,19 @@ MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
 LOOKUP_MECHANISMS = ("include", "a", "mx", "ptr", "exists")
 # modifiers that may appear at most once; their identity is their name alone
 SINGLE_MODIFIERS = ("redirect", "exp")
+# A pass term wider than these lets a large part of the Internet send as the domain: the
+# modules refuse to publish one unless asked to (spf_record's allow_wide). The same bounds as
+# the roles' mynetworks rule.
+WIDEST_IPV4_PREFIX = 8
+WIDEST_IPV6_PREFIX = 32
+# RFC 7208 section 4.6.1: terms are visible ASCII characters, separated by spaces
+_VISIBLE = re.compile(r"[\x21-\x7e]+")
 
-_MODIFIER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_.\-]*)=(.*)$")
+_MODIFIER_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]*)=(.*)")
 _DIRECTIVE_RE = re.compile(
-    r"^(?P<q>[+\-~?]?)(?P<name>[A-Za-z][A-Za-z0-9_.\-]*)"
+    r"(?P<q>[+\-~?]?)(?P<name>[A-Za-z][A-Za-z0-9_.\-]*)"
     r"(?::(?P<arg>[^/]*))?"
-    r"(?:/(?P<c4>\d+))?(?://(?P<c6>\d+))?$"
+    r"(?:/(?P<c4>\d+))?(?://(?P<c6>\d+))?"
 )
 
 
@@ -110,18 +117,24 @@ def _network_key(term: Term) -> str:
 
 
 def parse_term(text: str) -> Term:
-    """Parse one term; SpfError when it is not valid SPF syntax."""
-    raw = text.strip()
+    """Parse one term; SpfError when it is not valid SPF syntax. A term is one word of visible
+    ASCII: a blank or a control character (a newline) anywhere in it is refused, never stripped."""
+    raw = text
     if not raw:
         raise SpfError("empty SPF term")
-    modifier = _MODIFIER_RE.match(raw)
+    if not _VISIBLE.fullmatch(raw):
+        raise SpfError(
+            f"SPF term {raw!r} contains a blank, a control or a non-ASCII character: "
+            "give one term per list item, e.g. 'ip4:192.0.2.10'"
+        )
+    modifier = _MODIFIER_RE.fullmatch(raw)
     if modifier:
         name = modifier.group(1).lower()
         value = modifier.group(2)
         if name in SINGLE_MODIFIERS and not value:
             raise SpfError(f"SPF modifier {raw!r} needs a domain")
         return Term(text=raw, name=name, arg=value, modifier=True)
-    match = _DIRECTIVE_RE.match(raw)
+    match = _DIRECTIVE_RE.fullmatch(raw)
     if not match:
         raise SpfError(f"not a valid SPF term: {raw!r}")
     name = match.group("name").lower()
@@ -169,6 +182,8 @@ def _parse_ip_arg(
     prefix = cidr4
     if cidr6 is not None:
         raise SpfError(f"{name} takes one prefix length: {raw!r}")
+    if "%" in address:
+        raise SpfError(f"{name} takes an address without a %scope: {raw!r}")
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -192,6 +207,25 @@ def _check_domain_spec(spec: str, raw: str) -> None:
         raise SpfError(f"invalid macro in {raw!r}")
     if " " in spec or not stripped.strip("."):
         raise SpfError(f"invalid domain in {raw!r}")
+
+
+def too_wide(term: Term) -> str:
+    """Why a term lets too much of the Internet pass as the domain ("" when it does not):
+    +all, or a pass ip4/ip6/a/mx term covering more than a /8 (IPv4) or a /32 (IPv6)."""
+    if term.modifier or term.effective_qualifier != "+":
+        return ""
+    if term.name == "all":
+        return f"{term.text} lets every host on the Internet pass"
+    if term.name in ("ip4", "ip6", "a", "mx"):
+        v4 = None if term.name == "ip6" else term.cidr4
+        v6 = None if term.name == "ip4" else term.cidr6
+        if v4 is not None and v4 < WIDEST_IPV4_PREFIX:
+            return (
+                f"{term.text} lets {2 ** (32 - v4)} IPv4 addresses pass (wider than a /{WIDEST_IPV4_PREFIX})"
+            )
+        if v6 is not None and v6 < WIDEST_IPV6_PREFIX:
+            return f"{term.text} covers an IPv6 network wider than a /{WIDEST_IPV6_PREFIX}"
+    return ""
 
 
 @dataclasses.dataclass
@@ -343,7 +377,18 @@ class LookupCount:
     limit: int = LOOKUP_LIMIT
     # the path to the term that first went over the limit: domain, include:..., ..., the term
     chain: list[str] | None = None
+    # every target that could not be followed, as text; of those, the ones that make receivers
+    # return permerror for the whole record, and the DNS failures (nothing known about them)
     problems: list[str] = dataclasses.field(default_factory=list)
+    permerrors: list[str] = dataclasses.field(default_factory=list)
+    temperrors: list[str] = dataclasses.field(default_factory=list)
+
+    def _problem(self, text: str, kind: str = "") -> None:
+        self.problems.append(text)
+        if kind == "perm":
+            self.permerrors.append(text)
+        elif kind == "temp":
+            self.temperrors.append(text)
 
     @property
     def exceeded(self) -> bool:
@@ -385,7 +430,7 @@ def _count_record(
     try:
         record = parse_spf(value)
     except SpfError as exc:
-        result.problems.append(f"{' -> '.join(path)}: {exc}")
+        result._problem(f"{' -> '.join(path)}: {exc} (permerror)", "perm")
         return
     has_all = record.find("all") is not None
     for term in record.terms:
@@ -405,7 +450,7 @@ def _count_record(
             result.problems.append(f"{' -> '.join([*path, term.text])}: macro target not followed")
             continue
         if target in visited:
-            result.problems.append(f"{' -> '.join([*path, term.text])}: include loop")
+            result._problem(f"{' -> '.join([*path, term.text])}: include loop (permerror)", "perm")
             continue
         budget[0] -= 1
         if budget[0] < 0:
@@ -413,11 +458,11 @@ def _count_record(
         try:
             spf = [v for v in txt_lookup(target) if is_spf(v)]
         except SpfTempError as exc:
-            result.problems.append(f"{' -> '.join([*path, term.text])}: {exc}")
+            result._problem(f"{' -> '.join([*path, term.text])}: temperror: {exc}", "temp")
             continue
         if len(spf) != 1:
             found = "no SPF record" if not spf else f"{len(spf)} SPF records"
-            result.problems.append(f"{' -> '.join([*path, term.text])}: {target} has {found} (permerror)")
+            result._problem(f"{' -> '.join([*path, term.text])}: {target} has {found} (permerror)", "perm")
             continue
         _count_record(spf[0], [*path, term.text], txt_lookup, result, visited | {target}, budget)
 
@@ -486,8 +531,8 @@ class _Evaluator:
             return "none"
         try:
             values = self.resolver.txt(domain)
-        except SpfTempError:
-            return "temperror"
+        except SpfTempError as exc:
+            raise _TempError(str(exc)) from None
         records = [v for v in values if is_spf(v)]
         if not records:
             return "none"

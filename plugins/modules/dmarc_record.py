@@ -15,6 +15,9 @@ description:
     ignore DMARC) are merged into one.
   - The published record is compared by meaning (defaults filled in, spacing ignored), so an
     equivalent record is never rewritten.
+  - A published policy is never weakened unless O(weaken_policy=true) - a stricter C(p=) or
+    C(sp=), a higher C(pct=) under the same C(p=), a strict C(adkim=) or C(aspf=) are kept, with
+    a warning, and RV(kept) says what was kept instead of what was asked.
 author: lms.mail contributors
 extends_documentation_fragment:
   - lms.mail.dns_provider
@@ -28,12 +31,20 @@ options:
     type: str
     choices: [none, quarantine, reject]
     aliases: [p]
-  keep_stricter_policy:
+  weaken_policy:
     description:
-      - Keep a published C(p=) that is stricter than O(policy) (V(reject) over V(quarantine) over
-        V(none)) and warn, instead of weakening what the domain's owner chose.
+      - Publish the tags asked for even when they are weaker than the published ones - a less
+        strict C(p=) (V(reject) over V(quarantine) over V(none)) or C(sp=), a lower C(pct=) under the
+        same C(p=), C(adkim) or C(aspf) from V(s) to V(r).
+      - When false (the default), such tags keep their published value, the module warns, and
+        RV(kept) lists them; the other tags are set as asked.
     type: bool
     default: false
+  keep_stricter_policy:
+    description:
+      - Deprecated and ignored - a stricter published policy is always kept, unless
+        O(weaken_policy=true).
+    type: bool
   subdomain_policy:
     description: The C(sp=) tag (policy for subdomains; defaults to O(policy) at receivers).
     type: str
@@ -111,12 +122,21 @@ tags:
   returned: always
   type: dict
   sample: {"v": "DMARC1", "p": "quarantine", "pct": "50"}
+kept:
+  description:
+    - The tags whose published value was kept because the value asked for would have weakened
+      the policy (see O(weaken_policy)), each with both values. Empty when none was.
+  returned: always
+  type: dict
+  sample: {"p": {"published": "reject", "asked": "none"}}
 records:
   description: All TXT records at the name after the task.
   returned: always
   type: list
   elements: dict
 """
+
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lms.mail.plugins.module_utils.dmarc import (
@@ -128,6 +148,7 @@ from ansible_collections.lms.mail.plugins.module_utils.dmarc import (
     report_uris,
     same_policy,
     uri_domain,
+    weaker_changes,
 )
 from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
     PROVIDER_REQUIRED_IF,
@@ -144,6 +165,8 @@ def _uris(values: list[str] | None) -> str | None:
         return None
     uris = []
     for value in values:
+        if re.search(r"[\x00-\x1f\x7f]", value or ""):
+            raise DmarcError(f"report address {value!r} contains a control character (a line break?)")
         for uri in report_uris(value):
             uris.append(uri if uri.lower().startswith("mailto:") else f"mailto:{uri}")
     return ",".join(uris)
@@ -175,17 +198,40 @@ def run(module: AnsibleModule) -> dict:
         # validate the task's own tags before reading anything (the published ones come later)
         merge_dmarc(None, dict(changes, p=changes["p"] or "none"))
 
+    if params["keep_stricter_policy"] is not None:
+        module.deprecate(
+            "keep_stricter_policy is ignored: a stricter published policy is always kept "
+            "(set weaken_policy: true to weaken it)",
+            version="1.0.0",
+            collection_name="lms.mail",
+        )
     records = RecordSet(build_provider(params), name, "TXT")
     published = [r for r in records.current if is_dmarc(r.value)]
     value = None
+    kept: dict[str, dict[str, str]] = {}
     if params["state"] == "present":
         base = published[0].value if published else None
         if base is None and changes["p"] is None:
             raise DmarcError(f"{name} has no DMARC record yet: set policy (none, quarantine or reject)")
-        kept = parse_dmarc(base).get("p") if base and params["keep_stricter_policy"] else None
-        if kept in POLICIES and changes["p"] and POLICIES.index(kept) > POLICIES.index(changes["p"]):
-            module.warn(f"{name} keeps p={kept}, stricter than the policy asked ({changes['p']})")
-            changes["p"] = kept
+        if len(published) > 1:
+            # receivers apply no DMARC policy at all while there are several: none is in force
+            module.warn(
+                f"{name} had {len(published)} DMARC records, so receivers applied none; "
+                "they are merged into one with the tags asked"
+            )
+        elif not params["weaken_policy"]:
+            for tag, (was, asked) in weaker_changes(base, changes).items():
+                kept[tag] = {"published": was, "asked": asked}
+                changes[tag] = None  # None: the published value stays
+            if kept:
+                listing = "; ".join(
+                    f"{tag}={v['published']}, stricter than the {'policy' if tag == 'p' else tag} asked "
+                    f"({v['asked'] or 'removed'})"
+                    for tag, v in kept.items()
+                )
+                module.warn(
+                    f"{name} keeps {listing}: a published policy is never weakened unless weaken_policy: true"
+                )
         try:
             value = merge_dmarc(base, changes)
         except DmarcError as exc:
@@ -201,7 +247,7 @@ def run(module: AnsibleModule) -> dict:
     result = records.ensure_one(value, is_dmarc, module.check_mode, same=same_policy, ttl=params["ttl"])
     record = result.first(is_dmarc)
     return result.output(
-        module, name, "TXT", name=name, record=record, tags=parse_dmarc(record) if record else {}
+        module, name, "TXT", name=name, record=record, tags=parse_dmarc(record) if record else {}, kept=kept
     )
 
 
@@ -210,7 +256,8 @@ def main() -> None:
     argument_spec.update(
         domain={"type": "str", "required": True},
         policy={"type": "str", "choices": list(POLICIES), "aliases": ["p"]},
-        keep_stricter_policy={"type": "bool", "default": False},
+        weaken_policy={"type": "bool", "default": False},
+        keep_stricter_policy={"type": "bool"},
         subdomain_policy={"type": "str", "choices": list(POLICIES), "aliases": ["sp"]},
         percent={"type": "int", "aliases": ["pct"]},
         rua={"type": "list", "elements": "str"},

@@ -15,6 +15,10 @@ description:
     include, exists, ptr, redirect and all), not matched as text.
   - Queries go to O(resolver) (address and port) so that a lab's own DNS server can answer;
     without it, to the controller's resolvers.
+  - Only data and NXDOMAIN are answers. A lookup answered with REFUSED, SERVFAIL or any other
+    code, or not answered at all, is a temperror - the check that needed it reports C(temperror)
+    (in RV(temperrors), RV(problems) and the check's own C(temperror) flag), never "no record".
+    When not one lookup is answered, the module fails.
 author: lms.mail contributors
 options:
   domain:
@@ -149,13 +153,21 @@ hostname:
   returned: when O(hostname) is set
   type: dict
 problems:
-  description: What a receiver would hold against this domain's mail, one sentence each.
+  description:
+    - What a receiver would hold against this domain's mail, one sentence each.
+    - Lookups DNS did not answer are listed too, starting with C(temperror:).
+  returned: always
+  type: list
+  elements: str
+temperrors:
+  description:
+    - The lookups DNS did not answer (REFUSED, SERVFAIL, timeouts), each naming the server and its
+      answer. The checks that needed them (C(temperror) true in C(spf), C(dkim), C(dmarc), C(ptr),
+      C(hostname); result V(temperror) in C(spf.results)) conclude nothing.
   returned: always
   type: list
   elements: str
 """
-
-import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lms.mail.plugins.module_utils.dkim import (
@@ -171,8 +183,13 @@ from ansible_collections.lms.mail.plugins.module_utils.dmarc import (
     validate_tags,
 )
 from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup, fcrdns
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module, validate_domain
-from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
+    has_blank_or_control,
+    run_module,
+    validate_domain,
+    validate_ip,
+)
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import TemporaryDnsError
 from ansible_collections.lms.mail.plugins.module_utils.spf import (
     SpfTempError,
     check_host,
@@ -181,24 +198,53 @@ from ansible_collections.lms.mail.plugins.module_utils.spf import (
 )
 
 
-def spf_info(lookup: DnsLookup, domain: str, ips: list[str], sender: str, helo: str, problems: list) -> dict:
-    records = [v for v in lookup.txt(domain) if is_spf(v)]
+class Reader:
+    """The DNS reads of one report. A read that DNS did not answer (REFUSED, SERVFAIL, a timeout)
+    is a temperror: it is recorded, and the check that needed it concludes nothing."""
+
+    def __init__(self, lookup: DnsLookup, problems: list[str]):
+        self.lookup = lookup
+        self.problems = problems
+        self.temperrors: list[str] = []
+
+    def __call__(self, what: str, read, *args):
+        """read(*args), or None after recording the temperror (what: the check that needed it)."""
+        try:
+            return read(*args)
+        except SpfTempError as exc:
+            text = f"temperror: {what} could not be read, nothing is concluded about it: {exc}"
+            self.temperrors.append(text)
+            self.problems.append(text)
+            return None
+
+
+def spf_info(read: Reader, domain: str, ips: list[str], sender: str, helo: str, problems: list) -> dict:
     info: dict = {
-        "found": len(records) == 1,
-        "record": records[0] if records else "",
-        "records": records,
+        "found": False,
+        "record": "",
+        "records": [],
         "lookups": 0,
         "lookup_chain": "",
         "lookup_problems": [],
         "authorised": {},
         "results": {},
+        "temperror": False,
     }
+    values = read(f"the SPF record of {domain}", read.lookup.txt, domain)
+    if values is None:
+        info["temperror"] = True
+        for ip in ips:
+            info["results"][ip] = {"result": "temperror", "mechanism": "", "reason": read.temperrors[-1]}
+            info["authorised"][ip] = False
+        return info
+    records = [v for v in values if is_spf(v)]
+    info.update(found=len(records) == 1, record=records[0] if records else "", records=records)
     if not records:
         problems.append(f"{domain} publishes no SPF record")
     elif len(records) > 1:
         problems.append(f"{domain} publishes {len(records)} SPF records: every receiver returns permerror")
     else:
-        counted = count_lookups(records[0], domain, lookup.txt)
+        counted = count_lookups(records[0], domain, read.lookup.txt)
         info.update(
             lookups=counted.count,
             lookup_chain=" -> ".join(counted.chain or []),
@@ -206,25 +252,39 @@ def spf_info(lookup: DnsLookup, domain: str, ips: list[str], sender: str, helo: 
         )
         if counted.exceeded:
             problems.append(counted.message())
+        for problem in counted.permerrors:
+            problems.append(f"SPF of {domain}: {problem}")
+        for problem in counted.temperrors:
+            text = f"temperror: SPF of {domain}: {problem}"
+            read.temperrors.append(text)
+            problems.append(text)
     for ip in ips:
-        result = check_host(ip, domain, lookup, sender=sender, helo=helo)
+        result = check_host(ip, domain, read.lookup, sender=sender, helo=helo)
         info["results"][ip] = {
             "result": result.result,
             "mechanism": result.mechanism,
             "reason": result.reason,
         }
         info["authorised"][ip] = result.result == "pass"
-        if result.result != "pass":
+        if result.result == "temperror":
+            text = f"temperror: SPF of {domain} for {ip} could not be evaluated: {result.reason}"
+            read.temperrors.append(text)
+            problems.append(text)
+        elif result.result != "pass":
             problems.append(f"SPF of {domain} gives {result.result} for {ip} ({result.reason})")
     return info
 
 
-def dkim_info(lookup: DnsLookup, domain: str, selector: str, expected: str | None, problems: list) -> dict:
+def dkim_info(read: Reader, domain: str, selector: str, expected: str | None, problems: list) -> dict:
     name = f"{selector}._domainkey.{domain}"
-    values = lookup.txt(name)
-    keys = [v for v in values if "p=" in v]
-    info: dict = {"name": name, "found": bool(keys), "record": keys[0] if keys else "", "valid": False}
+    info: dict = {"name": name, "found": False, "record": "", "valid": False, "temperror": False}
     info.update(key_type="", public_key="", key_bits=None, matches=None, error="")
+    values = read(f"the DKIM key at {name}", read.lookup.txt, name)
+    if values is None:
+        info["temperror"] = True
+        return info
+    keys = [v for v in values if "p=" in v]
+    info.update(found=bool(keys), record=keys[0] if keys else "")
     if not keys:
         problems.append(f"no DKIM key is published at {name}")
     else:
@@ -239,21 +299,31 @@ def dkim_info(lookup: DnsLookup, domain: str, selector: str, expected: str | Non
         if len(keys) > 1:
             problems.append(f"{name} publishes {len(keys)} DKIM keys; verifiers may pick either")
     if expected is not None:
-        try:
-            wanted, _ = public_key_value(expected, info["key_type"] or "rsa")
-        except DkimError as exc:
-            raise ValueError(f"dkim_keys[{selector!r}] is not a usable public key: {exc}") from None
+        wanted = _expected_key(expected, info["key_type"] or "rsa", selector)
         info["matches"] = bool(info["public_key"]) and info["public_key"] == wanted
         if not info["matches"]:
             problems.append(f"the key published at {name} is not the signing server's key")
     return info
 
 
-def dmarc_info(lookup: DnsLookup, domain: str, problems: list) -> dict:
+def _expected_key(expected: str, key_type: str, selector: str) -> str:
+    try:
+        wanted, _ = public_key_value(expected, key_type)
+    except DkimError as exc:
+        raise ValueError(f"dkim_keys[{selector!r}] is not a usable public key: {exc}") from None
+    return wanted
+
+
+def dmarc_info(read: Reader, domain: str, problems: list) -> dict:
     name = f"_dmarc.{domain}"
-    records = [v for v in lookup.txt(name) if is_dmarc(v)]
-    info: dict = {"name": name, "found": len(records) == 1, "record": records[0] if records else ""}
+    info: dict = {"name": name, "found": False, "record": "", "temperror": False}
     info.update(tags={}, valid=False, error="")
+    values = read(f"the DMARC record at {name}", read.lookup.txt, name)
+    if values is None:
+        info["temperror"] = True
+        return info
+    records = [v for v in values if is_dmarc(v)]
+    info.update(found=len(records) == 1, record=records[0] if records else "")
     if not records:
         problems.append(f"{domain} publishes no DMARC record at {name}")
         return info
@@ -271,8 +341,11 @@ def dmarc_info(lookup: DnsLookup, domain: str, problems: list) -> dict:
     return info
 
 
-def ptr_info(lookup: DnsLookup, ip: str, hostname: str | None, problems: list) -> dict:
-    names, confirmed = fcrdns(lookup, ip)
+def ptr_info(read: Reader, ip: str, hostname: str | None, problems: list) -> dict:
+    found = read(f"the PTR record of {ip}", fcrdns, read.lookup, ip)
+    if found is None:
+        return {"names": [], "fcrdns": None, "matches_hostname": None, "temperror": True}
+    names, confirmed = found
     matches = hostname in names if hostname else None
     if not names:
         problems.append(f"{ip} has no PTR record (reverse DNS)")
@@ -280,40 +353,42 @@ def ptr_info(lookup: DnsLookup, ip: str, hostname: str | None, problems: list) -
         problems.append(f"reverse DNS of {ip} ({', '.join(names)}) does not resolve back to {ip}")
     if hostname and names and not matches:
         problems.append(f"the PTR of {ip} ({', '.join(names)}) is not the HELO name {hostname}")
-    return {"names": names, "fcrdns": confirmed, "matches_hostname": matches}
+    return {"names": names, "fcrdns": confirmed, "matches_hostname": matches, "temperror": False}
 
 
 def run(module: AnsibleModule) -> dict:
-    try:
-        return report(module.params)
-    except SpfTempError as exc:
-        raise DnsError(f"DNS did not answer: {exc}") from None
+    return report(module.params)
 
 
 def report(params: dict) -> dict:
     domain = validate_domain(params["domain"])
-    ips = []
-    for ip in params["ips"]:
-        try:
-            ips.append(str(ipaddress.ip_address(ip.strip())))
-        except ValueError:
-            raise ValueError(f"ips: {ip!r} is not an IPv4 or IPv6 address") from None
+    ips = [validate_ip(ip, "ips") for ip in params["ips"]]
     hostname = validate_domain(params["hostname"], "hostname") if params["hostname"] else None
     expected_keys = {validate_selector(s): k for s, k in (params["dkim_keys"] or {}).items()}
     selectors = [validate_selector(s) for s in params["selectors"]]
     selectors += [s for s in expected_keys if s not in selectors]
     sender = params["sender"] or f"postmaster@{domain}"
+    if has_blank_or_control(sender) or sender.count("@") != 1:
+        raise ValueError(f"sender {sender!r} is not one address such as postmaster@{domain}")
+    validate_domain(sender.rpartition("@")[2], "the domain of sender")
 
     lookup = DnsLookup(params["resolver"], params["resolver_port"], params["timeout"])
     problems: list[str] = []
+    read = Reader(lookup, problems)
     result: dict = {"changed": False}
-    result["spf"] = spf_info(lookup, domain, ips, sender, hostname or "", problems)
-    result["dkim"] = {s: dkim_info(lookup, domain, s, expected_keys.get(s), problems) for s in selectors}
-    result["dmarc"] = dmarc_info(lookup, domain, problems)
-    result["ptr"] = {ip: ptr_info(lookup, ip, hostname, problems) for ip in ips}
-    result["mx"] = [{"preference": p, "host": h} for p, h in lookup.mx_records(domain)]
+    result["spf"] = spf_info(read, domain, ips, sender, hostname or "", problems)
+    result["dkim"] = {s: dkim_info(read, domain, s, expected_keys.get(s), problems) for s in selectors}
+    result["dmarc"] = dmarc_info(read, domain, problems)
+    result["ptr"] = {ip: ptr_info(read, ip, hostname, problems) for ip in ips}
+    mx = read(f"the MX records of {domain}", lookup.mx_records, domain)
+    result["mx"] = [{"preference": p, "host": h} for p, h in mx or []]
     if hostname:
-        result["hostname"] = {"name": hostname, "addresses": lookup.addresses(hostname)}
+        addresses = read(f"the addresses of {hostname}", lookup.addresses, hostname)
+        result["hostname"] = {"name": hostname, "addresses": addresses or [], "temperror": addresses is None}
+    if lookup.answered == 0 and read.temperrors:
+        # not one answer: there is nothing to report at all
+        raise TemporaryDnsError(f"DNS did not answer: {read.temperrors[0]}")
+    result["temperrors"] = read.temperrors
     result["problems"] = problems
     return result
 

@@ -47,6 +47,8 @@ attributes:
 notes:
   - The forward check reads the host name's A/AAAA records through the provider when it serves
     the name's zone (so a record created just before counts), otherwise through O(resolver).
+  - That check runs before anything is written. A server that answers it with REFUSED, SERVFAIL
+    or not at all makes the module fail, naming the server and its answer, without a change.
 """
 
 EXAMPLES = r"""
@@ -114,8 +116,14 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
     resolver_argument_spec,
     run_module,
     validate_domain,
+    validate_ip,
 )
-from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError, Record, reverse_name
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
+    DnsError,
+    Record,
+    TemporaryDnsError,
+    reverse_name,
+)
 from ansible_collections.lms.mail.plugins.module_utils.spf import SpfTempError
 
 # addresses a server may have on its interface but never shows to a receiver (RFC 1918, CGNAT,
@@ -128,10 +136,7 @@ _INTERNAL = [
 
 def run(module: AnsibleModule) -> dict:
     params = module.params
-    try:
-        ip = ipaddress.ip_address(params["ip"].strip())
-    except ValueError:
-        raise ValueError(f"ip {params['ip']!r} is not an IPv4 or IPv6 address") from None
+    ip = ipaddress.ip_address(validate_ip(params["ip"]))
     if ip.is_loopback or ip.is_link_local or any(ip in net for net in _INTERNAL if net.version == ip.version):
         module.warn(f"{ip} is not a public address: receivers see the server's public address, not this one")
     hostname = validate_domain(params["hostname"], "hostname") if params["hostname"] else None
@@ -140,33 +145,46 @@ def run(module: AnsibleModule) -> dict:
     provider = build_provider(params)
     current = provider.get_ptr(str(ip))
     previous = [r.value.rstrip(".").lower() for r in current]
-    # The provider decides what to write; check mode asks it the same question with dry_run, so
-    # the prediction is the real run's answer.
+    # the names the PTR gives once the task is done: the host name (also as written differently,
+    # which names the same host), or what stays after the removal
     if present:
-        # the provider decides, also when only the TTL asked for differs
-        changed = provider.set_ptr(str(ip), hostname, params["ttl"], dry_run=module.check_mode)
-        # what stays: the host name (also as written differently, which names the same host)
-        after = [hostname] * max(1, previous.count(hostname)) if changed else previous
+        after = [hostname] * max(1, previous.count(hostname))
     else:
-        doomed = [v for v in previous if hostname in (None, v)]
-        changed = bool(doomed) and provider.delete_ptr(str(ip), hostname, dry_run=module.check_mode)
-        after = [v for v in previous if v not in doomed] if changed else previous
+        after = [v for v in previous if hostname not in (None, v)]
 
+    # Forward-confirmed reverse DNS is read before anything is written: a DNS server that does
+    # not answer (REFUSED, SERVFAIL, a timeout) says nothing about the name, so the task stops
+    # there rather than change the PTR on data it does not have.
     lookup = PublishedLookup(
         provider, lambda: DnsLookup(params["resolver"], params["resolver_port"], params["timeout"])
     )
     addresses: list[str] = []
     confirmed = False
-    for name in after:
+    for name in dict.fromkeys(after):
         try:
             found = lookup.addresses(name, ip.version)
         except (SpfTempError, DnsError) as exc:
-            module.warn(f"could not read the addresses of {name}: {exc}")
-            continue
+            raise TemporaryDnsError(
+                f"the PTR of {ip} was not changed: the addresses of {name} could not be read ({exc}). "
+                "Run again once DNS answers."
+            ) from None
         if name == hostname:
             addresses = found
         if any(ipaddress.ip_address(a) == ip for a in found):
             confirmed = True
+
+    # The provider decides what to write; check mode asks it the same question with dry_run, so
+    # the prediction is the real run's answer.
+    if present:
+        # the provider decides, also when only the TTL asked for differs
+        changed = provider.set_ptr(str(ip), hostname, params["ttl"], dry_run=module.check_mode)
+        if not changed:
+            after = previous
+    else:
+        doomed = [v for v in previous if hostname in (None, v)]
+        changed = bool(doomed) and provider.delete_ptr(str(ip), hostname, dry_run=module.check_mode)
+        if not changed:
+            after = previous
     if present and not confirmed:
         kind = "A" if ip.version == 4 else "AAAA"
         module.warn(

@@ -17,6 +17,15 @@ description:
   - Counts the DNS lookups of the resulting record recursively (RFC 7208 section 4.6.4; include,
     a, mx, ptr, exists, redirect) and fails before writing when they exceed 10, naming the chain
     of includes that leads to the 11th.
+  - Refuses to publish a record whose include or redirect target publishes no SPF record (or
+    several, or an invalid one, or loops): receivers return permerror for the whole record. The
+    message names the include.
+  - A DNS server that answers an include target's lookup with anything but data or NXDOMAIN
+    (REFUSED, SERVFAIL) or not at all is a temporary error: the module fails, naming the server
+    and its answer, and changes nothing.
+  - Refuses to add a term that lets a large part of the Internet pass (V(+all), or a pass
+    C(ip4)/C(ip6)/C(a)/C(mx) term wider than a /8 for IPv4 or a /32 for IPv6) unless
+    O(allow_wide=true). Such terms already published by the domain's owner are kept, with a warning.
   - Warns when the TXT answer at the name no longer fits a 512-byte UDP response.
 author: lms.mail contributors
 extends_documentation_fragment:
@@ -34,6 +43,7 @@ options:
       - A term matches an existing one with the same mechanism and target whatever its
         qualifier; with O(state=present) a different qualifier is replaced in place.
       - Do not list C(all) here; use O(all).
+      - One term per item, without blanks or control characters.
     type: list
     elements: str
     default: []
@@ -45,10 +55,20 @@ options:
   all:
     description:
       - The record's C(all) term. Unset keeps the existing one; a new record gets V(~all).
-      - A record ending in V(+all) (or a bare C(all)) lets every host pass SPF; it is published
-        as asked, or kept as found, with a warning.
+      - V(+all) lets every host pass SPF as the domain; it is refused unless O(allow_wide=true).
+        A published record ending in V(+all) (or a bare C(all)) is kept as found, with a warning.
     type: str
     choices: ["-all", "~all", "?all", "+all"]
+  allow_wide:
+    description:
+      - Publish V(+all) or a pass term wider than a /8 (IPv4) or a /32 (IPv6), such as
+        V(ip4:0.0.0.0/0) or V(ip6:::/0), when the task asks for it. Such a record lets that
+        whole network send mail as the domain, so SPF no longer tells a forger from the domain.
+      - Without it (the default) the module fails before any change and names the term.
+      - Terms the domain's owner published already are never removed by this module; they are
+        kept with a warning.
+    type: bool
+    default: false
   merge_duplicates:
     description:
       - When the domain has two or more SPF records, merge them into one and delete the rest.
@@ -115,7 +135,9 @@ lookups:
   type: int
   sample: 3
 lookup_problems:
-  description: Include or redirect targets that could not be followed (no SPF record, loops, DNS failures).
+  description:
+    - Include or redirect targets that could not be followed (no SPF record, loops, DNS failures).
+    - Only ones that leave the record unchanged are returned; the others make the module fail.
   returned: always
   type: list
   elements: str
@@ -139,7 +161,7 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
     udp_answer_size,
     validate_domain,
 )
-from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError, TemporaryDnsError
 from ansible_collections.lms.mail.plugins.module_utils.spf import (
     SpfError,
     SpfTempError,
@@ -149,15 +171,18 @@ from ansible_collections.lms.mail.plugins.module_utils.spf import (
     merge_spf,
     parse_spf,
     parse_term,
+    too_wide,
 )
 
 
 def run(module: AnsibleModule) -> dict:
     params = module.params
     domain = validate_domain(params["domain"])
-    terms = [t.strip() for t in params["mechanisms"] if t and t.strip()]
+    # an empty item is nothing to do; anything else must be exactly one term
+    terms = [t for t in params["mechanisms"] if t != ""]
     for term in terms:
         parse_term(term)  # a syntax error fails here, before the provider is contacted
+    _refuse_wide(params, terms)
 
     provider = build_provider(params)
     records = RecordSet(provider, domain, "TXT")
@@ -180,15 +205,22 @@ def run(module: AnsibleModule) -> dict:
         wanted_value = merge_spf(base, present, absent, params["all"])
 
     if wanted_value is not None:
-        final = parse_spf(wanted_value).find("all")
-        if final is not None and final.effective_qualifier == "+":
-            # kept, never changed behind the customer's back, but never silently either
-            module.warn(
-                f"the SPF record of {domain} ends in {final.text}: every host on the Internet passes "
-                f"SPF as {domain}, so SPF protects nothing. Set all: '~all' (or '-all') to fix it."
-            )
+        # kept, never changed behind the customer's back, but never silently either
+        for term in parse_spf(wanted_value).terms:
+            why = too_wide(term)
+            if why and term.name == "all":
+                module.warn(
+                    f"the SPF record of {domain} ends in {term.text}: every host on the Internet passes "
+                    f"SPF as {domain}, so SPF protects nothing. Set all: '~all' (or '-all') to fix it."
+                )
+            elif why:
+                module.warn(
+                    f"the SPF record of {domain} has {why}: all of it may send as {domain}. Remove "
+                    f"it (state: absent, mechanisms: ['{term.text}']) unless that is intended."
+                )
 
     lookups, problems = -1, []
+    changes_record = wanted_value is not None and (len(spf) != 1 or spf[0].value != wanted_value)
     if wanted_value is not None and params["check_lookups"]:
         lookup = PublishedLookup(
             provider,
@@ -196,7 +228,17 @@ def run(module: AnsibleModule) -> dict:
         )
         counted = count_lookups(wanted_value, domain, _safe_txt(lookup))
         lookups, problems = counted.count, counted.problems
-        changes_record = len(spf) != 1 or spf[0].value != wanted_value
+        if changes_record and counted.temperrors:
+            raise TemporaryDnsError(
+                f"the SPF record of {domain} was not changed: an include or redirect target could not "
+                f"be read ({'; '.join(counted.temperrors)}). Run again once DNS answers."
+            )
+        if changes_record and counted.permerrors:
+            raise SpfError(
+                f"the SPF record of {domain} was not changed: receivers would return permerror for the "
+                f"whole record because of {'; '.join(counted.permerrors)}. Remove that include or "
+                "redirect (state: absent) or have its target publish one SPF record."
+            )
         if counted.exceeded:
             if changes_record:
                 raise SpfError(counted.message())
@@ -225,6 +267,24 @@ def run(module: AnsibleModule) -> dict:
     )
 
 
+def _refuse_wide(params: dict, terms: list[str]) -> None:
+    """The task's own terms (and all) that would let a large network pass, unless allowed."""
+    if params["allow_wide"] or params["state"] != "present":
+        return
+    asked = [parse_term(t) for t in terms]
+    if params["all"] is not None:
+        asked.append(parse_term(params["all"]))
+    for term in asked:
+        why = too_wide(term)
+        if why:
+            what = "all" if term.name == "all" else "mechanisms"
+            raise SpfError(
+                f"{what}: {why}, so SPF would no longer tell a forger from {params['domain']}. Use the "
+                "sending servers' own addresses or networks (at most a /8 for IPv4, a /32 for IPv6), "
+                "or set allow_wide: true if that is really meant."
+            )
+
+
 def _safe_txt(lookup: PublishedLookup):
     def txt(name: str) -> list[str]:
         try:
@@ -247,6 +307,7 @@ def main() -> None:
         all={"type": "str", "choices": ["-all", "~all", "?all", "+all"]},
         merge_duplicates={"type": "bool", "default": False},
         check_lookups={"type": "bool", "default": True},
+        allow_wide={"type": "bool", "default": False},
     )
     run_module(run, argument_spec, PROVIDER_REQUIRED_IF)
 

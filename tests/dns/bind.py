@@ -78,6 +78,13 @@ BASELINE: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
+# Zones that make this real BIND answer what a failing DNS answers, for the temperror tests:
+# refused.test is served with allow-query { none; } (REFUSED), broken.test's file has no SOA, so
+# named does not load it and answers SERVFAIL. They are outside BASELINE: never updated or reset.
+REFUSED_ZONE = "refused.test"
+BROKEN_ZONE = "broken.test"
+
+
 @dataclasses.dataclass
 class BindServer(LocalServer):
     host: str
@@ -195,6 +202,10 @@ def _named_conf(directory: Path, port: int, secret: str) -> str:
         f"update-policy {{ grant {KEY_NAME} zonesub ANY; }}; }};\n"
         for zone in BASELINE
     )
+    zones += (
+        f'zone "{REFUSED_ZONE}" {{ type primary; file "{REFUSED_ZONE}.db"; allow-query {{ none; }}; }};\n'
+        f'zone "{BROKEN_ZONE}" {{ type primary; file "{BROKEN_ZONE}.db"; }};\n'
+    )
     return f"""
 options {{
     directory "{directory}";
@@ -243,6 +254,13 @@ def start_named(directory: Path) -> BindServer:
     secret = base64.b64encode(os.urandom(32)).decode()
     for zone in BASELINE:
         (directory / f"{zone}.db").write_text(_zone_file(zone))
+    (directory / f"{REFUSED_ZONE}.db").write_text(
+        _zone_file(REFUSED_ZONE) + '@ IN TXT "v=spf1 -all"\n_spf IN TXT "v=spf1 ip4:192.0.2.0/24 -all"\n'
+    )
+    # no SOA: named refuses to load the zone and answers SERVFAIL for every name in it
+    (directory / f"{BROKEN_ZONE}.db").write_text(
+        f'$ORIGIN {BROKEN_ZONE}.\n$TTL 3600\n_spf IN TXT "v=spf1 -all"\n'
+    )
     conf = directory / "named.conf"
     conf.write_text(_named_conf(directory, port, secret))
     log = directory / "named.log"

@@ -65,10 +65,15 @@ def test_spf_diff_shows_the_record_set_before_and_after(bind_zones):
     assert VERIFICATION in diff["after"]
 
 
-def test_spf_passing_everyone_is_published_as_asked_but_never_silently(bind_zones):
-    asked = spf(bind_zones, domain="empty.test", mechanisms=["mx"], all="+all")
+def test_spf_passing_everyone_is_refused_unless_allowed_and_kept_with_a_warning(bind_zones):
+    serial = bind_zones.serial("empty.test")
+    refused = spf(bind_zones, domain="empty.test", mechanisms=["mx"], all="+all")
+    assert refused["failed"] is True and "+all lets every host" in refused["msg"], refused
+    assert "allow_wide: true" in refused["msg"] and bind_zones.serial("empty.test") == serial
+    asked = spf(bind_zones, domain="empty.test", mechanisms=["mx"], all="+all", allow_wide=True)
     assert bind_zones.txt("empty.test") == ["v=spf1 mx +all"]
     assert any("empty.test ends in +all" in w and "all: '~all'" in w for w in asked["warnings"])
+    # the domain's owner's +all is kept as found (never changed behind their back), with a warning
     kept = spf(bind_zones, domain="empty.test", mechanisms=["a"])
     assert kept["record"] == "v=spf1 mx a +all"
     assert any("ends in +all" in w for w in kept["warnings"])
@@ -124,10 +129,14 @@ def test_ten_lookups_are_accepted(bind_zones):
     assert result["changed"] is True and result["lookups"] == 10
 
 
-def test_include_without_spf_is_a_warning(bind_zones):
+def test_include_without_spf_is_refused_naming_it(bind_zones):
+    # finding 17: receivers return permerror for the whole record, so it is never published
+    serial = bind_zones.serial("school.test")
     result = spf(bind_zones, mechanisms=["include:nothing.office.test"])
-    assert result["changed"] is True
-    assert any("nothing.office.test has no SPF record" in w for w in result["warnings"])
+    assert result["failed"] is True, result
+    assert "school.test -> include:nothing.office.test" in result["msg"]
+    assert "nothing.office.test has no SPF record (permerror)" in result["msg"]
+    assert bind_zones.serial("school.test") == serial and bind_zones.txt("school.test") == [VERIFICATION, SPF]
 
 
 def test_spf_over_512_bytes_warns(bind_zones):
@@ -395,8 +404,21 @@ def test_mail_dns_info_reads_what_receivers_see(bind_zones, rsa2048_pem, rsa4096
         "names": ["mail.school.test"],
         "fcrdns": True,
         "matches_hostname": True,
+        "temperror": False,
     }
-    assert info["ptr"]["198.51.100.7"]["names"] == []
+    # the test BIND serves no 100.51.198.in-addr.arpa and refuses the query: a temperror, never
+    # "no PTR record" (finding 16)
+    assert info["ptr"]["198.51.100.7"] == {
+        "names": [],
+        "fcrdns": None,
+        "matches_hostname": None,
+        "temperror": True,
+    }
+    assert not any("198.51.100.7 has no PTR" in p for p in info["problems"])
+    assert any(
+        t.startswith("temperror: the PTR record of 198.51.100.7") and "REFUSED" in t
+        for t in info["temperrors"]
+    )
     assert info["mx"] == [{"preference": 10, "host": "mail.school.test"}]
     assert info["hostname"]["addresses"] == ["192.0.2.25", "2001:db8::25"]
     assert any("203.0.113.9" in p for p in info["problems"])
