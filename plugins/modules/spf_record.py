@@ -18,10 +18,10 @@ description:
     a, mx, ptr, exists, redirect) and fails before writing when they exceed 10, naming the chain
     of includes that leads to the 11th.
   - Refuses to publish a record whose include or redirect target publishes no SPF record (or
-    several, or an invalid one, or loops): receivers return permerror for the whole record. The
+    several, or an invalid one, or loops) - receivers return permerror for the whole record. The
     message names the include.
   - A DNS server that answers an include target's lookup with anything but data or NXDOMAIN
-    (REFUSED, SERVFAIL) or not at all is a temporary error: the module fails, naming the server
+    (REFUSED, SERVFAIL) or not at all is a temporary error - the module fails, naming the server
     and its answer, and changes nothing.
   - Refuses to add a term that lets a large part of the Internet pass (V(+all), or a pass
     C(ip4)/C(ip6)/C(a)/C(mx) term wider than a /8 for IPv4 or a /32 for IPv6) unless
@@ -79,7 +79,8 @@ options:
     default: false
   check_lookups:
     description:
-      - Count the DNS lookups of the resulting record (following includes) and fail above 10.
+      - Count the DNS lookups of the resulting record (following includes) and fail above 10, or
+        when an include or redirect target has no usable SPF record or cannot be read.
       - Include targets in zones of the provider are read through the provider, others through
         O(resolver).
     type: bool
