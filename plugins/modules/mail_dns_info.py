@@ -191,10 +191,13 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
 )
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import TemporaryDnsError
 from ansible_collections.lms.mail.plugins.module_utils.spf import (
+    SpfError,
     SpfTempError,
     check_host,
     count_lookups,
     is_spf,
+    parse_spf,
+    too_wide,
 )
 
 
@@ -244,6 +247,12 @@ def spf_info(read: Reader, domain: str, ips: list[str], sender: str, helo: str, 
     elif len(records) > 1:
         problems.append(f"{domain} publishes {len(records)} SPF records: every receiver returns permerror")
     else:
+        try:
+            wide = [too_wide(term) for term in parse_spf(records[0]).terms]
+        except SpfError:
+            wide = []  # check_host below reports the permerror
+        for why in filter(None, wide):
+            problems.append(f"the SPF record of {domain} has {why}: SPF does not tell a forger from {domain}")
         counted = count_lookups(records[0], domain, read.lookup.txt)
         info.update(
             lookups=counted.count,

@@ -255,6 +255,14 @@ def test_spf_wide_terms_already_published_are_kept_with_a_warning(bind_zones):
     assert any("ip4:0.0.0.0/0 lets 4294967296 IPv4 addresses pass" in w for w in result["warnings"])
 
 
+def test_mail_dns_info_names_a_record_that_lets_everyone_pass(bind_zones):
+    bind_zones.add("empty.test", "empty.test", "TXT", "v=spf1 ip6:::/0 mx +all")
+    report = info(bind_zones, domain="empty.test", ips=["192.0.2.10"])
+    assert report["spf"]["authorised"] == {"192.0.2.10": True}
+    wide = [p for p in report["problems"] if "SPF does not tell a forger" in p]
+    assert len(wide) == 2 and "ip6:::/0" in wide[0] and "+all lets every host" in wide[1], report
+
+
 # -- 3: nothing leaves its line -----------------------------------------------------------------
 
 
