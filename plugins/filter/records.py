@@ -95,7 +95,7 @@ def manual_records(records: Iterable[Mapping], domains: Iterable[str] | None = N
     the longest of domains it falls under (else its own name); PTR records form the last block,
     zone "reverse DNS"."""
     records = list(records or [])
-    domains = [str(d).lower().rstrip(".") for d in (domains or [])]
+    domains = list(dict.fromkeys(str(d).lower().rstrip(".") for d in (domains or [])))
     # the domains the records name themselves (SPF's owner is the domain) count too
     for record in records:
         name, rtype, _ = _record(record)
