@@ -192,3 +192,17 @@ def test_battery_size():
 
     assert sum(1 for case in CASES if refused(case)) >= 60
     assert {"postfix", "dkim", "verify"} <= set(ROLES)
+    # Every row is run by someone: a row of a new kind of target needs its runner first.
+    assert {case["target"].split(":", 1)[0] for case in CASES} <= {"role", "kind"}
+    for case in CASES:
+        assert (case["target"].startswith("kind:")) == ("value" in case), case["id"]
+        assert not refused(case) or case["target"].startswith("kind:") or case.get("variable"), case["id"]
+    assert len({case["id"] for case in CASES}) == len(CASES), "ids must be unique"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_validate_runs_before_anything_changes(role):
+    """The battery runs the validate entry point; the role's main.yml must run it first, so that
+    what the battery refuses is refused before the role changes anything."""
+    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text())
+    assert tasks[0].get("ansible.builtin.import_tasks") == "validate.yml", tasks[0]
