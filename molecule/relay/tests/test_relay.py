@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests import lab
+from tests.security.probes import nmap_open_relay
 
 LOGIN = lab.LAB["lab_relay_login"]
 PASSWORD = lab.LAB["lab_relay_password"]
@@ -73,16 +74,6 @@ def test_wrong_password_defers_then_delivers_once_fixed(sut, host):
     assert received["Return-Path"] == f"<{LOGIN}>"
 
 
-def nmap_open_relay(target: str) -> str:
-    probe = lab.part("probe")
-    return probe.check_output(
-        "nmap -Pn -n -p 25 --script smtp-open-relay --script-args %s %s",
-        "smtp-open-relay.domain=lab.test,smtp-open-relay.from=probe@lab.test,"
-        "smtp-open-relay.to=relaytest@students.test",
-        target,
-    )
-
-
 def test_no_open_relay_from_the_network(sut, host):
     address = sut.interface("eth0").addresses[0]
     assert sut.socket(f"tcp://{address}:25").is_listening or sut.socket("tcp://0.0.0.0:25").is_listening
@@ -96,3 +87,44 @@ def test_no_open_relay_from_the_network(sut, host):
         assert "Server is an open relay" in nmap_open_relay(address)
     finally:
         converge(host.backend.host)
+
+
+def test_a_relay_with_a_certificate_for_another_name_never_gets_the_password(sut, host):
+    """A man in the middle with a certificate a trusted CA issued for another name: played by the
+    lab relay reached by its address, which its certificate (smtp.mailservice.test) does not
+    name. `encrypt` would hand it the password, so the role refuses it; with `secure` Postfix
+    refuses the TLS session before AUTH: the relay logs no login from this server."""
+    if not host.backend.host.endswith("bookworm"):
+        pytest.skip("the TLS rule is the role's and Postfix's, whatever the release")
+    relay = lab.part("relay")
+    relay_ip = lab.LAB["lab_parts"]["relay"]["ip"]
+    client = sut.interface("eth0").addresses[0]
+    since = relay.check_output("date '+%Y-%m-%d %H:%M:%S'")
+
+    lab.refused(
+        SCENARIO,
+        sut,
+        host.backend.host,
+        json.dumps({"postfix_relay_host": relay_ip, "postfix_relay_tls_level": "encrypt"}),
+        expected="postfix_relay_tls_level must be secure or verify",
+        state="sha256sum /etc/postfix/main.cf /etc/postfix/sasl_passwd",
+        secret=PASSWORD,
+    )
+
+    converge(host.backend.host, json.dumps({"postfix_relay_host": relay_ip}))
+    try:
+        msg = lab.new_message("noreply@school.test", "someone@students.test", "lms.mail mitm test")
+        lab.sendmail(sut, msg)
+        deadline = time.monotonic() + 60
+        while not re.search(
+            r"certificate verification failed|Server certificate not verified", lab.mail_log(sut, "-2min")
+        ):
+            assert time.monotonic() < deadline, lab.mail_log(sut, "-2min")[-2000:]
+            time.sleep(1)
+        relay_log = relay.run("journalctl --no-pager -q --since=%s", since).stdout
+        logins = [line for line in relay_log.splitlines() if client in line and "sasl" in line.lower()]
+        assert logins == [], logins
+        assert "someone@students.test" in sut.check_output("mailq")  # deferred, not lost
+    finally:
+        converge(host.backend.host)
+    lab.find_message(msg["Subject"], "someone@students.test")
