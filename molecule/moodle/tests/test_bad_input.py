@@ -50,6 +50,18 @@ CASES = {
         },
         "never crosses the network in clear",
     ),
+    "credentials towards the local Postfix": (
+        {"moodle_smtpuser": "moodle", "moodle_smtppass": SECRET, "moodle_smtpsecure": "tls"},
+        "the local Postfix, which accepts Moodle's mail\nwithout a login and offers none",
+    ),
+    "a command in moodle_php": (
+        {"moodle_php": "/usr/bin/php$(touch /tmp/pwned)"},
+        "moodle_php (/usr/bin/php$(touch /tmp/pwned)) must be the absolute path",
+    ),
+    "PHP code in moodle_settings_file": (
+        {"moodle_settings_file": "/var/www/moodle/x');system('id');//.php"},
+        "goes into config.php's PHP code",
+    ),
     "missing config.php": (
         {"moodle_dir": "/srv/no-moodle-here"},
         "/srv/no-moodle-here/config.php does not exist",

@@ -14,9 +14,20 @@ from moodle_site import CFG_CALLS, CONFIG_PHP, SETTINGS_FILE
 
 from tests import lab
 
+# The secrets beside the settings file (roles/moodle: never in its diff)
+SECRETS_FILE = "/var/www/moodle/config-mail-secrets.php"
+
 SMTP_PASSWORD = "lab-smtp-secret-3c9a"  # noqa: S105 (lab-only)
+# Credentials go to a relay Moodle talks to itself (the local Postfix offers no login: refused),
+# over TLS; this test sends nothing.
 CFG_CLI = json.dumps(
-    {"moodle_apply_method": "cfg_cli", "moodle_smtpuser": "moodle", "moodle_smtppass": SMTP_PASSWORD}
+    {
+        "moodle_apply_method": "cfg_cli",
+        "moodle_smtphosts": "smtp.mailservice.test:587",
+        "moodle_smtpsecure": "tls",
+        "moodle_smtpuser": "moodle",
+        "moodle_smtppass": SMTP_PASSWORD,
+    }
 )
 
 
@@ -44,18 +55,19 @@ def test_settings_go_through_cfg_php_once(sut, host, monkeypatch):
         assert set_calls(sut, "smtphosts") == before + 1
 
         stored = moodle_site.standin_db(sut)["config"]["core"]
-        assert stored["smtphosts"] == "127.0.0.1:25"
+        assert stored["smtphosts"] == "smtp.mailservice.test:587"
         assert stored["smtpuser"] == "moodle"
         assert stored["smtpmaxbulk"] == "10"
         assert stored["emailheaders"] == "X-Course-Mail: lms.mail\nX-Lab: molecule"
         assert "smtppass" not in stored  # the secret never reaches the database
 
         settings = sut.file(SETTINGS_FILE).content_string
-        assert f"$CFG->smtppass = '{SMTP_PASSWORD}';" in settings
+        assert f"$CFG->smtppass = '{SMTP_PASSWORD}';" in sut.file(SECRETS_FILE).content_string
+        assert SMTP_PASSWORD not in settings  # the settings file, whose diff is shown, has no secret
         assert "$CFG->smtphosts" not in settings  # never both ways for one setting
 
         cfg, forced = moodle_site.cfg(sut)
-        assert cfg["smtphosts"] == "127.0.0.1:25" and "smtphosts" not in forced
+        assert cfg["smtphosts"] == "smtp.mailservice.test:587" and "smtphosts" not in forced
         assert cfg["smtppass"] == SMTP_PASSWORD and "smtppass" in forced
     finally:
         moodle_site.restore(host.backend.host)

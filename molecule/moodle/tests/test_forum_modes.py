@@ -15,6 +15,9 @@ from moodle_site import STANDIN_DB
 
 from tests import lab
 
+# The secrets beside the settings file (roles/moodle: never in its diff)
+SECRETS_FILE = "/var/www/moodle/config-mail-secrets.php"
+
 STUDENT = "someone@students.test"
 IMAP_PASSWORD = "lab-imap-secret-7d1f"  # noqa: S105 (lab-only)
 REPLY_BY_EMAIL = json.dumps(
@@ -55,7 +58,8 @@ def test_teacher_address(sut, host):
         assert "moodle_sender_domains=school.test,teachers.test" in output
         cfg, forced = moodle_site.cfg(sut)
         assert cfg["allowedemaildomains"] == "teachers.test\n*.school.test"
-        assert cfg["messageinbound_enabled"] == 0 and "allowedemaildomains" in forced
+        # inbound mail is left to Moodle outside reply_by_email: not forced off
+        assert "allowedemaildomains" in forced and "messageinbound_enabled" not in forced
 
         marker = uuid.uuid4().hex
         used = moodle_site.send(sut, f"teacher {marker}", "--from=teacher@teachers.test")
@@ -99,6 +103,11 @@ def test_reply_by_email(sut, host, monkeypatch):
         assert received["From"].addresses[0].addr_spec == "noreply@school.test"
     finally:
         moodle_site.restore(host.backend.host)
+    # leaving reply_by_email disables the handler again and forces no inbound setting
+    assert moodle_site.reply_handler_enabled(sut) == 0
+    cfg, forced = moodle_site.cfg(sut)
+    assert not [name for name in forced if name.startswith("messageinbound_")]
+    assert IMAP_PASSWORD not in sut.file(SECRETS_FILE).content_string
 
 
 def test_reply_by_email_before_moodle_is_installed(sut, host):

@@ -17,6 +17,9 @@ from moodle_site import CONFIG_PHP, DATAROOT, SETTINGS_FILE
 
 from tests import lab
 
+# The secrets beside the settings file (roles/moodle: never in its diff)
+SECRETS_FILE = "/var/www/moodle/config-mail-secrets.php"
+
 TEACHER = "teacher@teachers.test"
 STUDENT = "someone@students.test"
 
@@ -37,7 +40,6 @@ def expected_settings(dkim_selector: str) -> dict:
         "mailnewline": "LF",
         "emailsubjectprefix": "[St. John's \\ School]",
         "emailheaders": "X-Course-Mail: lms.mail\nX-Lab: molecule",
-        "messageinbound_enabled": 0,
     }
 
 
@@ -81,9 +83,19 @@ def test_config_php_requires_it_once_just_before_setup(sut):
     assert len(ours) == 1, lines
     assert lines[ours[0]].startswith("require_once(__DIR__ . '/config-mail.php');")
     assert re.match(r"require_once\(__DIR__ \. '/(public/)?lib/setup\.php'\);", lines[ours[0] + 1])
-    # the backup of the original, and only one: the line was added once
-    backups = sut.check_output("ls %s", "/var/www/moodle").split()
-    assert len([name for name in backups if name.startswith("config.php.") and name.endswith("~")]) == 1
+    # no copy of config.php (the database password) in Moodle's directory, the web root
+    names = sut.check_output("ls -A %s", "/var/www/moodle").split()
+    assert [name for name in names if name.startswith("config.php")] == ["config.php"]
+
+
+def test_secrets_are_in_a_file_of_their_own(sut):
+    """The settings file (whose diff Ansible may show) holds no secret; it requires the secrets file."""
+    settings = sut.file(SETTINGS_FILE).content_string
+    assert "smtppass" not in settings.replace("// The secrets (smtppass)", "")
+    assert "require_once(__DIR__ . '/config-mail-secrets.php');" in settings
+    secrets = sut.file(SECRETS_FILE)
+    assert (secrets.user, secrets.group, secrets.mode) == ("root", "www-data", 0o640)
+    assert "$CFG->smtppass = '';" in secrets.content_string
 
 
 def test_cfg_holds_every_setting_forced(sut, signs):
@@ -92,7 +104,10 @@ def test_cfg_holds_every_setting_forced(sut, signs):
     assert {name: cfg.get(name) for name in expected} == expected
     assert set(expected) <= set(forced)
     # not managed: Moodle keeps its own value, the admin UI may change it
-    for name in ("sitemailcharset", "divertallemailsto", "noemailever", "messageinbound_mailbox"):
+    # (messageinbound_enabled: outside reply_by_email Moodle's own, so that its other inbound
+    # handlers stay the administrators' choice)
+    unmanaged = ("sitemailcharset", "divertallemailsto", "noemailever", "messageinbound_mailbox")
+    for name in (*unmanaged, "messageinbound_enabled"):
         assert name not in forced
     # the database still fills in what config.php does not force
     assert cfg["rolesactive"] == "1"
