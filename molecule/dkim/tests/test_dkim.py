@@ -108,8 +108,13 @@ def test_message_arrives_signed_with_its_domains_keys(sut, records, ed25519, dom
 
 def test_imported_key_is_kept_as_given(sut, host):
     """A migration: the old server's key is imported for its selector (here as the next
-    selector, so signing is left alone), stored 0600 for opendkim, and its record exported."""
+    selector, so signing is left alone), stored 0600 for opendkim, and its record exported.
+    On one platform: the import is the role's and openssl's, whatever the release (and the
+    scenario is the longest lane)."""
     import base64
+
+    if not host.backend.host.endswith("bookworm"):
+        pytest.skip("an import does not depend on the release")
 
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
