@@ -768,11 +768,14 @@ def findings(deliveries: list[dict], queue: list[dict], problems: list[dict]) ->
         if recipient and recipient not in entry["recipients"] and len(entry["recipients"]) < 5:
             entry["recipients"].append(recipient)
 
+    seen = set()  # a deferred message is in the log and in the queue: count it once
     for delivery in deliveries:
+        seen.add((delivery["queue_id"], delivery["recipient"]))
         add(delivery.get("failure"), delivery["recipient"], delivery["reply"])
     for entry in queue:
         for item in entry.get("recipients") or []:
-            add(item.get("failure"), item.get("address"), item.get("delay_reason") or "")
+            if (entry.get("queue_id"), item.get("address")) not in seen:
+                add(item.get("failure"), item.get("address"), item.get("delay_reason") or "")
     for problem in problems:
         add(problem.get("failure"), None, problem["text"], problem["count"])
     return sorted(found.values(), key=lambda e: -e["count"])

@@ -481,6 +481,14 @@ def test_queue_entries_and_problems():
     assert problems[0]["failure"]["kind"] == "local_mta_misconfigured"
     assert problems[1]["failure"] is None
 
+    # the deferred message's log entry and its queue entry are one message, counted once
+    logged = {
+        "queue_id": "6F4911FE267",
+        "recipient": "teacher@probe.lab.test",
+        "reply": "connect to ...",
+        "failure": classified[0]["recipients"][0]["failure"],
+    }
+    assert [f["count"] for f in mail_failures.findings([logged], classified[:1], [])] == [1]
     findings = mail_failures.findings([], classified, problems)
     assert [(f["kind"], f["count"]) for f in findings] == [
         ("local_mta_misconfigured", 2),
