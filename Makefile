@@ -8,8 +8,9 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 # Longest first: molecule/run-scenarios runs them MOLECULE_LANES at a time. Three on two cores:
 # with two, the cores were idle nearly half the time (the scenarios mostly wait for mail, DNS
-# and services).
-SCENARIOS := dkim moodle site relay direct
+# and services). moodle_real runs where Moodle's source is on the machine (lab/moodle-source),
+# else it is skipped with one line saying how to get it.
+SCENARIOS := moodle_real dkim moodle site relay direct
 MOLECULE_LANES := 3
 
 .PHONY: demo test lint unit molecule bench host venv images lab lab-down clean

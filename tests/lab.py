@@ -107,6 +107,15 @@ def converge(
     return run
 
 
+def converge_twice(scenario_dir: str, host: str, *extra_vars: str) -> str:
+    """Converge with these variables, then again: the second run must change nothing. Both
+    runs' output."""
+    first = converge(scenario_dir, host, *extra_vars)
+    second = converge(scenario_dir, host, *extra_vars)
+    assert recap(second, host)["changed"] == 0, changed_tasks(second) or second.stdout[-3000:]
+    return first.stdout + first.stderr + second.stdout + second.stderr
+
+
 def recap(run: subprocess.CompletedProcess, host: str) -> dict[str, int]:
     """The PLAY RECAP counters of one host: {"ok": .., "changed": .., "failed": ..}."""
     line = next(line for line in run.stdout.splitlines()[::-1] if line.startswith(host + " "))
