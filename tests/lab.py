@@ -38,6 +38,22 @@ def instance(host):
     return podman_host(host.backend.host)
 
 
+def copy_files(container: str, local_dir: str, remote_dir: str) -> None:
+    """Copy the files of a local directory into a container's directory (made if missing)."""
+    subprocess.run(["podman", "exec", container, "mkdir", "-p", remote_dir], check=True)
+    for name in os.listdir(local_dir):
+        subprocess.run(
+            ["podman", "cp", os.path.join(local_dir, name), f"{container}:{remote_dir}/{name}"], check=True
+        )
+
+
+def php_as(sut, user: str, script: str, *args: str) -> str:
+    """Run a PHP script on a host as this user (Moodle's PHP runs as the web server's); its output."""
+    cmd = sut.run(f"runuser -u {user} -- php %s " + " ".join(["%s"] * len(args)), script, *args)
+    assert cmd.rc == 0, cmd.stdout + cmd.stderr
+    return cmd.stdout
+
+
 def new_message(sender: str, recipient: str, subject: str = "lms.mail lab test") -> EmailMessage:
     """A message with a unique marker in its subject, so that a test finds its own message."""
     marker = uuid.uuid4().hex

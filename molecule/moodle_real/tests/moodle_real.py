@@ -94,20 +94,12 @@ def expected_settings(mode: str) -> dict[str, str]:
 
 def install_scripts(container: str) -> None:
     """Copy the PHP scripts of tests/php into the instance."""
-    subprocess.run(["podman", "exec", container, "mkdir", "-p", REMOTE_PHP], check=True)
-    for name in os.listdir(PHP_DIR):
-        subprocess.run(
-            ["podman", "cp", os.path.join(PHP_DIR, name), f"{container}:{REMOTE_PHP}/{name}"], check=True
-        )
+    lab.copy_files(container, PHP_DIR, REMOTE_PHP)
 
 
 def php(sut, script: str, *args: str) -> str:
-    """Run one of the test's PHP scripts as the web server's user, as Moodle's PHP runs."""
-    cmd = sut.run(
-        "runuser -u www-data -- php %s " + " ".join(["%s"] * len(args)), f"{REMOTE_PHP}/{script}", *args
-    )
-    assert cmd.rc == 0, cmd.stdout + cmd.stderr
-    return cmd.stdout
+    """Run one of the test scripts as the web server's user, as Moodle's PHP runs."""
+    return lab.php_as(sut, "www-data", f"{REMOTE_PHP}/{script}", *args)
 
 
 def cfg(sut) -> tuple[dict, list[str]]:
