@@ -24,7 +24,9 @@ test: lint unit molecule
 
 lint: venv
 	yamllint --strict .
-	ansible-lint
+	# ansible.cfg makes a play matching no host an error; the lab's playbooks address groups
+	# they create with add_host, which a syntax check (run without them) cannot see.
+	ANSIBLE_HOST_PATTERN_MISMATCH=warning ansible-lint
 	ruff check .
 	ruff format --check .
 
