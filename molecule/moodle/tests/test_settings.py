@@ -187,3 +187,28 @@ def test_staging_charset_and_kill_switch_settings_are_forced(sut, host):
         moodle_site.restore(host.backend.host)
     cfg, forced = moodle_site.cfg(sut)
     assert "noemailever" not in forced and "divertallemailsto" not in forced
+
+
+@pytest.mark.parametrize("planted", ["key", "directory"])
+def test_a_link_planted_by_the_web_user_is_refused(sut, host, signs, planted):
+    """The data root is the web server's user's: a key (or a domain's key directory) replaced by
+    a link to a root-owned file is refused, by path, before any change; root never follows it."""
+    if not signs:
+        pytest.skip("Moodle's own DKIM keys are placed on Debian 13 only (molecule.yml)")
+    domain_dir = f"{DATAROOT}/dkim/school.test"
+    key = f"{domain_dir}/moodle.private"
+    target, path = ("/etc/shadow", key) if planted == "key" else ("/etc", domain_dir)
+    as_web_user = "runuser -u www-data -- "
+    sut.check_output(as_web_user + "mv %s %s.kept", path, path)
+    sut.check_output(as_web_user + "ln -s %s %s", target, path)
+    try:
+        lab.refused(
+            moodle_site.SCENARIO,
+            sut,
+            host.backend.host,
+            expected=f"symbolic link, www-data, 777, {path}",
+            state=f"stat -c '%U:%G %a' /etc/shadow /etc; sha256sum {CONFIG_PHP} {SETTINGS_FILE}",
+        )
+    finally:
+        sut.check_output(as_web_user + "rm %s", path)
+        sut.check_output(as_web_user + "mv %s.kept %s", path, path)
