@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from ansible.module_utils import _internal as module_internal
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
@@ -27,13 +28,22 @@ def run_module(name: str, args: dict, check_mode: bool = False, diff: bool = Fal
     module_warnings._global_warnings.clear()
     module_warnings._global_deprecations.clear()
     out = io.StringIO()
-    with patch_module_args(module_args), contextlib.redirect_stdout(out):
-        try:
-            module.main()
-        except SystemExit:
-            pass
-        else:
-            raise AssertionError(f"{name} returned without exit_json/fail_json")
+    # A real module runs in a process of its own, where module_utils' warn() records into the
+    # result. Once any controller code is imported in this process (the filter plugins' unit
+    # tests import ansible.errors and the templar), ansible-core flags it as the controller and
+    # warn() prints through Display instead: the result would then carry no warnings.
+    was_controller = module_internal.is_controller
+    module_internal.is_controller = False
+    try:
+        with patch_module_args(module_args), contextlib.redirect_stdout(out):
+            try:
+                module.main()
+            except SystemExit:
+                pass
+            else:
+                raise AssertionError(f"{name} returned without exit_json/fail_json")
+    finally:
+        module_internal.is_controller = was_controller
     result = json.loads(out.getvalue())
     # ansible-core 2.19 returns warnings as structured events; the tests read their text
     result["warnings"] = [
