@@ -28,7 +28,9 @@ _DOCUMENTATION_NETWORKS = [
 # The template's SSH user.
 EXAMPLE_USERS = {"deploy"}
 # Variables that may hold a secret: an example in them is reported without what was found.
-_SECRET_NAME = re.compile(r"(password|passwd|secret|token|private|_key$|_pass$)", re.IGNORECASE)
+# Broad on purpose (moodle_smtppass, messageinbound_hostpass, dkim_import_keys, the providers'
+# *_options with their tokens): a value hidden that need not be costs nothing.
+_SECRET_NAME = re.compile(r"(pass|secret|token|private|key|options|credential|vault)", re.IGNORECASE)
 
 
 def _examples_in(text: str) -> list[str]:

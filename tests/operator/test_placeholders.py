@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from ansible_collections.lms.mail.plugins.filter.placeholders import inventory_placeholders
 
 
@@ -49,6 +50,15 @@ def test_a_secret_is_never_quoted():
     (problem,) = inventory_placeholders({"postfix_relay_password": "hunter2@pw.example"})
     assert problem == "postfix_relay_password: holds an example value"
     assert "hunter2" not in problem
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["moodle_smtppass", "moodle_messageinbound_hostpass", "dkim_import_keys", "dns_ptr_provider_options"],
+)
+def test_every_secret_variable_is_named_without_its_value(name):
+    (problem,) = inventory_placeholders({name: "Tr0ub4.example"})
+    assert problem == f"{name}: holds an example value"
 
 
 def test_documentation_ipv6_and_example_com_count():
