@@ -63,8 +63,7 @@ options:
     type: int
 requirements:
   - dnspython >= 2.6, < 3 (V(rfc2136), and for reading DNS)
-  - cloudflare >= 4.3, < 6 (V(cloudflare)); the 2.x SDK (module C(CloudFlare)) is refused as too old
-  - requests >= 2.31, < 3 (V(digitalocean))
+  - requests >= 2.31, < 3 (V(cloudflare), V(digitalocean)); no provider SDK is needed
 notes:
   - The module runs on the controller; delegate it to C(localhost) or run it in a play on localhost.
   - A library missing on the controller (or outside the version range) makes the module fail

@@ -21,7 +21,7 @@ from ansible_collections.lms.mail.plugins.module_utils.requirements import LIBRA
 PROVIDER_LIBRARIES = {
     "none": ("dnspython",),
     "rfc2136": ("dnspython",),
-    "cloudflare": ("dnspython", "cloudflare"),
+    "cloudflare": ("dnspython", "requests"),
     "digitalocean": ("dnspython", "requests"),
 }
 

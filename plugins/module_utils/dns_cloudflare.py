@@ -1,11 +1,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Cloudflare provider: the official `cloudflare` SDK (4.x/5.x) behind the DnsProvider interface.
+"""The Cloudflare provider: Cloudflare's v4 JSON API over a requests Session, behind the
+DnsProvider interface.
 
 Why it is written the way it is:
-- The SDK's own retry loop (429/5xx/timeouts, honouring Retry-After) is used, but bounded by
-  `max_retries` so that a module never hangs on a throttled account.
-- Record lists are paged by hand: the SDK's auto-paginator stops only on an empty page, which
-  costs one extra request per listing; result_info tells exactly when the last page was read.
+- Not the `cloudflare` SDK (used up to 0.1.0): importing it and building its pydantic models
+  cost about 0.6 s of every task, twice the time of the task's own requests (issue 13,
+  bench/README.md). lms.mail needs five calls (zones, and a record's list, create, edit and
+  delete), plain JSON in Cloudflare's v4 envelope; dns_http.JsonApi makes them: only the
+  configured end point, a timeout on every request, no redirects, bounded retries of 429, 5xx
+  and timeouts honouring Retry-After (as the SDK did).
+- A POST is retried too: when the first attempt was applied after all, Cloudflare refuses the
+  repeat as an identical record (code 81058), and that is read as success.
+- Record lists are paged by hand, stopping at result_info.total_pages (no extra request for an
+  empty page).
 - TXT content goes out as quoted 255-byte character-strings (`"a" "b"`) and is compared by its
   joined value, so Cloudflare's own splitting or quoting never shows up as a change.
 - Records are edited with PATCH, which keeps what lms.mail does not own (the customer's comment,
@@ -14,9 +21,18 @@ Why it is written the way it is:
 
 from __future__ import annotations
 
+import time
+import urllib.parse
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
+from ansible_collections.lms.mail.plugins.module_utils.dns_http import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_BUDGET,
+    DEFAULT_TIMEOUT,
+    JsonApi,
+    retried,
+)
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     ApiProvider,
     AuthenticationFailed,
@@ -30,21 +46,11 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
 from ansible_collections.lms.mail.plugins.module_utils.requirements import require
 from ansible_collections.lms.mail.plugins.module_utils.txt import quote_txt, unquote_txt
 
-try:
-    import cloudflare
-
-    HAS_CLOUDFLARE = True
-    CLOUDFLARE_IMPORT_ERROR: str | None = None
-except ImportError as exc:  # reported by the module through missing_required_lib
-    HAS_CLOUDFLARE = False
-    CLOUDFLARE_IMPORT_ERROR = str(exc)
-
-T = TypeVar("T")
-
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 3
+PUBLIC_END_POINT = "https://api.cloudflare.com/client/v4/"
 DEFAULT_PAGE_SIZE = 100
+ZONE_PAGE_SIZE = 50  # Cloudflare's maximum per_page for zones
 IDENTICAL_RECORD = 81058  # Cloudflare's error code for "An identical record already exists."
+_REPEATABLE = ("GET", "POST", "PATCH", "DELETE")
 
 
 class CloudflareProvider(ApiProvider):
@@ -59,23 +65,28 @@ class CloudflareProvider(ApiProvider):
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         page_size: int = DEFAULT_PAGE_SIZE,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        # not importable, or the 2.x SDK (module CloudFlare), or a version outside the tested range
-        require("cloudflare")
+        require("requests")
         if not api_token:
             raise AuthenticationFailed(
                 "no Cloudflare API token: set the module's api_token option or CLOUDFLARE_API_TOKEN"
             )
         super().__init__()
-        self.timeout = float(timeout)
-        self.max_retries = int(max_retries)
-        self.page_size = int(page_size)
-        self._client = cloudflare.Cloudflare(
-            api_token=api_token,
-            base_url=base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
+        self._api = JsonApi(
+            "Cloudflare",
+            base_url or PUBLIC_END_POINT,
+            api_token,
+            timeout,
+            max_retries,
+            retry_budget,
+            _REPEATABLE,
+            sleep,
         )
+        self.timeout = self._api.timeout
+        self.max_retries = self._api.max_retries
+        self.page_size = int(page_size)
 
     # -- DnsProvider -----------------------------------------------------------------------------
 
@@ -84,66 +95,50 @@ class CloudflareProvider(ApiProvider):
         records: list[Record] = []
         page_no = 1
         while True:
-            page = self._call(
-                f"listing {rtype} records at {fqdn}",
-                lambda p=page_no: self._client.dns.records.list(
-                    zone_id=zone.id,
-                    type=rtype,  # type: ignore[arg-type]  # the SDK types it as a Literal
-                    name={"exact": fqdn},
-                    page=p,
-                    per_page=self.page_size,
-                ),
-            )
-            items = list(page.result or [])
-            records.extend(self._to_record(item) for item in items)
-            if self._last_page(page, page_no, len(items)):
+            params = {"type": rtype, "name.exact": fqdn, "page": page_no, "per_page": self.page_size}
+            body = self._request(f"listing {rtype} records at {fqdn}", "GET", _records_path(zone), params)
+            items = _result_list(body)
+            records.extend(_to_record(item) for item in items)
+            if _last_page(body, page_no, len(items), self.page_size):
                 return records
             page_no += 1
 
     def create_record(self, zone: Zone, record: Record) -> Record:
         fqdn = normalise_name(record.name)
         try:
-            created = self._call(
+            body = self._request(
                 f"creating the {record.type} record at {fqdn}",
-                lambda: self._client.dns.records.create(
-                    zone_id=zone.id,
-                    name=fqdn,
-                    type=record.type,  # type: ignore[arg-type]
-                    content=_to_content(record),
-                    ttl=record.ttl,
-                ),
+                "POST",
+                _records_path(zone),
+                body={"name": fqdn, "type": record.type, "content": _to_content(record), "ttl": record.ttl},
             )
         except _AlreadyThere:
-            # The SDK retries a POST after a 5xx; when the first attempt was applied after all,
-            # Cloudflare refuses the repeat as identical. The record is there: that is success.
+            # A POST is retried after a 5xx or a timeout; when the first attempt was applied after
+            # all, Cloudflare refuses the repeat as identical. The record is there: that is success.
             for existing in self.list_records(zone, fqdn, record.type):
                 if existing.value == record.value:
                     return existing
             raise
-        return self._to_record(created)
+        return _to_record(_result(body))
 
     def update_record(self, zone: Zone, old: Record, new: Record) -> Record:
         record_id = old.id or self._find_id(zone, old)
         fqdn = normalise_name(new.name)
-        updated = self._call(
+        body = self._request(
             f"updating the {new.type} record at {fqdn}",
-            lambda: self._client.dns.records.edit(
-                record_id,
-                zone_id=zone.id,
-                name=fqdn,
-                type=new.type,  # type: ignore[arg-type]
-                content=_to_content(new),
-                ttl=new.ttl,
-            ),
+            "PATCH",
+            _records_path(zone, record_id),
+            body={"name": fqdn, "type": new.type, "content": _to_content(new), "ttl": new.ttl},
         )
-        return self._to_record(updated)
+        return _to_record(_result(body))
 
     def delete_record(self, zone: Zone, record: Record) -> None:
         record_id = record.id or self._find_id(zone, record)
         try:
-            self._call(
+            self._request(
                 f"deleting the {record.type} record at {normalise_name(record.name)}",
-                lambda: self._client.dns.records.delete(record_id, zone_id=zone.id),
+                "DELETE",
+                _records_path(zone, record_id),
             )
         except _RecordGone:
             # Already gone (a retried DELETE, or removed meanwhile): the wanted state holds.
@@ -163,10 +158,18 @@ class CloudflareProvider(ApiProvider):
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _list_zones(self) -> list[Zone] | None:
+        params = {"page": 1, "per_page": ZONE_PAGE_SIZE}
+        body = self._request("listing the account's zones", "GET", "zones", params)
+        items = _result_list(body)
+        if not _last_page(body, 1, len(items), ZONE_PAGE_SIZE):
+            return None  # more than a page of zones: ask for each candidate apex instead
+        return [Zone(name=normalise_name(str(z.get("name") or "")), id=str(z.get("id"))) for z in items]
+
     def _lookup_zone(self, apex: str) -> Zone | None:
-        page = self._call(f"looking up the zone {apex}", lambda: self._client.zones.list(name=apex))
-        found = [z for z in (page.result or []) if (z.name or "").lower() == apex]
-        return Zone(name=apex, id=found[0].id) if found else None
+        body = self._request(f"looking up the zone {apex}", "GET", "zones", {"name": apex})
+        found = [z for z in _result_list(body) if str(z.get("name") or "").lower() == apex]
+        return Zone(name=apex, id=str(found[0]["id"])) if found else None
 
     def _zone_not_found(self, name: str) -> str:
         return (
@@ -174,59 +177,51 @@ class CloudflareProvider(ApiProvider):
             "API token access to that zone"
         )
 
-    def _last_page(self, page: Any, page_no: int, count: int) -> bool:
-        info = getattr(page, "result_info", None)
-        total_pages = getattr(info, "total_pages", None)
-        if isinstance(total_pages, int) and total_pages > 0:
-            return page_no >= total_pages
-        # Without total_pages, a short page is the last one (the server may cap per_page).
-        per_page = getattr(info, "per_page", None) or self.page_size
-        return count == 0 or count < per_page
-
-    @staticmethod
-    def _to_record(item: Any) -> Record:
-        rtype = str(item.type)
-        content = item.content or ""
-        value = unquote_txt(content) if rtype == "TXT" else content.rstrip(".")
-        ttl = int(item.ttl) if item.ttl else 1
-        return Record(name=normalise_name(item.name), type=rtype, value=value, ttl=ttl, id=str(item.id))
-
-    def _call(self, what: str, request: Callable[[], T]) -> T:
-        """Run one SDK call and turn its exceptions into DnsError subclasses a user can act on."""
-        try:
-            return request()
-        except cloudflare.AuthenticationError:
+    def _request(
+        self, what: str, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> dict[str, Any]:
+        """One API call with bounded retries; the v4 envelope of a successful answer. Errors
+        become DnsError subclasses that name the operation and the status."""
+        response, attempts = self._api.send(what, method, path, params, body)
+        status = response.status_code
+        answer = _json(response)
+        if status == 401:
             raise AuthenticationFailed(
                 f"Cloudflare rejected the API token (HTTP 401) while {what}: check that api_token "
                 "(or CLOUDFLARE_API_TOKEN) is a valid, unexpired Cloudflare API token"
-            ) from None
-        except cloudflare.PermissionDeniedError:
+            )
+        if status == 403:
             raise AuthenticationFailed(
                 f"Cloudflare refused the request (HTTP 403) while {what}: the API token needs the "
                 "permissions Zone:Read and DNS:Edit for this zone"
-            ) from None
-        except cloudflare.RateLimitError:
+            )
+        if status == 429:
             raise RateLimited(
-                f"Cloudflare answered 429 Too Many Requests while {what}, also after "
-                f"{self.max_retries} retries: wait a few minutes and run again"
-            ) from None
-        except cloudflare.NotFoundError as err:
-            raise _RecordGone(f"Cloudflare found nothing while {what}: {_api_messages(err)}") from None
-        except cloudflare.BadRequestError as err:
-            if IDENTICAL_RECORD in _api_codes(err):
-                raise _AlreadyThere(f"Cloudflare already holds that record ({what})") from None
-            raise DnsError(f"Cloudflare refused the request while {what}: {_api_messages(err)}") from None
-        except cloudflare.APIStatusError as err:
+                f"Cloudflare answered 429 Too Many Requests while {what}, {retried(attempts)}: "
+                "wait a few minutes and run again"
+            )
+        if status == 404:
+            raise _RecordGone(f"Cloudflare found nothing while {what}: {_api_messages(answer)}")
+        if status == 400 and IDENTICAL_RECORD in _api_codes(answer):
+            raise _AlreadyThere(f"Cloudflare already holds that record ({what})")
+        if 300 <= status < 400:
             raise DnsError(
-                f"Cloudflare API error while {what}: HTTP {err.status_code}: {_api_messages(err)}"
-            ) from None
-        except cloudflare.APITimeoutError:
+                f"Cloudflare answered a redirect (HTTP {status}) while {what}: redirects are not "
+                "followed, so that the token stays with the configured end point"
+            )
+        if 400 <= status < 500:
+            raise DnsError(f"Cloudflare refused the request while {what}: {_api_messages(answer)}")
+        if status >= 500:
             raise DnsError(
-                f"Cloudflare did not answer within {self.timeout:g} s while {what} "
-                f"(tried {self.max_retries + 1} times)"
-            ) from None
-        except cloudflare.APIConnectionError as err:
-            raise DnsError(f"cannot reach the Cloudflare API while {what}: {err}") from None
+                f"Cloudflare API error while {what}: HTTP {status}, {retried(attempts)}: "
+                f"{_api_messages(answer)}"
+            )
+        if answer is None or answer.get("success") is False:
+            raise DnsError(
+                f"Cloudflare answered HTTP {status} without a successful v4 envelope while {what}: "
+                f"{_api_messages(answer)}"
+            )
+        return answer
 
 
 class _RecordGone(DnsError):
@@ -237,20 +232,68 @@ class _AlreadyThere(DnsError):
     """Cloudflare refused a create because an identical record exists."""
 
 
-def _api_codes(err: Any) -> set[int]:
-    body = getattr(err, "body", None)
+def _json(response: Any) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _result(body: dict[str, Any]) -> dict[str, Any]:
+    result = body.get("result")
+    if not isinstance(result, dict):
+        raise DnsError("Cloudflare answered without the record in its result")
+    return result
+
+
+def _result_list(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [item for item in body.get("result") or [] if isinstance(item, dict)]
+
+
+def _last_page(body: dict[str, Any], page_no: int, count: int, page_size: int) -> bool:
+    info = body.get("result_info") or {}
+    total_pages = info.get("total_pages")
+    if isinstance(total_pages, int) and total_pages > 0:
+        return page_no >= total_pages
+    # Without total_pages, a short page is the last one (the server may cap per_page).
+    per_page = info.get("per_page") or page_size
+    return count == 0 or count < per_page
+
+
+def _records_path(zone: Zone, record_id: str | None = None) -> str:
+    # zone and record ids are Cloudflare's hex identifiers; quoted so that neither can move the
+    # request elsewhere under the end point
+    path = f"zones/{_segment(zone.id)}/dns_records"
+    return path if record_id is None else f"{path}/{_segment(record_id)}"
+
+
+def _segment(text: str) -> str:
+    return urllib.parse.quote(str(text), safe="")
+
+
+def _to_record(item: dict[str, Any]) -> Record:
+    rtype = str(item.get("type") or "")
+    content = str(item.get("content") or "")
+    value = unquote_txt(content) if rtype == "TXT" else content.rstrip(".")
+    ttl = int(item.get("ttl") or 1)
+    return Record(
+        name=normalise_name(str(item.get("name") or "")), type=rtype, value=value, ttl=ttl, id=str(item["id"])
+    )
+
+
+def _api_codes(body: dict[str, Any] | None) -> set[int]:
     errors = body.get("errors") if isinstance(body, dict) else None
     return {e.get("code") for e in errors or [] if isinstance(e, dict)}
 
 
-def _api_messages(err: Any) -> str:
-    body = getattr(err, "body", None)
+def _api_messages(body: dict[str, Any] | None) -> str:
     errors = body.get("errors") if isinstance(body, dict) else None
     if errors:
         return "; ".join(
             f"{e.get('message', '')} (code {e.get('code', '?')})" for e in errors if isinstance(e, dict)
         )
-    return str(getattr(err, "message", err))
+    return "no error details in the answer"
 
 
 def _to_content(record: Record) -> str:

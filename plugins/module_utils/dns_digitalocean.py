@@ -8,15 +8,11 @@ objects it builds (Domain.get_records' records, an action) lose the configured e
 follows absolute pagination links; and it has neither retries nor a timeout unless an environment
 variable is set. An upstream refactor of that private method would have silently dropped the
 end-point check, the timeout and the retries. The few calls lms.mail needs (a domain, its records,
-the droplets, a rename action) are plain JSON, so they are made here, through public requests API:
-
-- one Session per provider whose only adapter that sends is mounted on the configured end point;
-  every other http(s) URL goes to an adapter that refuses it, so nothing (a pagination link, a
-  redirect, a wrongly built URL) can carry the token anywhere else;
-- a timeout on every request (the adapter's default, also for requests made without one);
-- bounded retries of 429 (any method) and 5xx (GET, PUT, DELETE; never POST, which may have been
-  applied), honouring Retry-After;
-- no redirects followed, and the token set by an auth object, so a ~/.netrc never replaces it.
+the droplets, a rename action) are plain JSON, so they are made here, through public requests
+API (dns_http.JsonApi: only the configured end point, a timeout on every request, no redirects,
+bounded retries honouring Retry-After). 429 is retried for any method; 5xx and timeouts for GET,
+PUT and DELETE, never for POST, which may have been applied: DigitalOcean would then hold the
+record twice.
 
 DigitalOcean names records relative to the domain ('@' for the apex, 'mail' for mail.<domain>);
 the interface speaks fully qualified names, converted at this boundary. The list filter `name`
@@ -27,7 +23,6 @@ PTR on DigitalOcean is the droplet's name: set_ptr renames the droplet that hold
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import os
 import time
@@ -35,6 +30,14 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from ansible_collections.lms.mail.plugins.module_utils.dns_http import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_BUDGET,
+    DEFAULT_TIMEOUT,
+    EndPointEscape,
+    JsonApi,
+    retried,
+)
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     ApiProvider,
     AuthenticationFailed,
@@ -49,25 +52,10 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
 from ansible_collections.lms.mail.plugins.module_utils.requirements import require
 from ansible_collections.lms.mail.plugins.module_utils.txt import unquote_txt
 
-try:
-    import requests
-    import requests.adapters
-    import requests.auth
-
-    HAS_REQUESTS = True
-    _AdapterBase: Any = requests.adapters.HTTPAdapter
-    _RefuseBase: Any = requests.adapters.BaseAdapter
-    _AuthBase: Any = requests.auth.AuthBase
-except ImportError:  # reported by the module through missing_required_lib
-    HAS_REQUESTS = False
-    _AdapterBase = _RefuseBase = _AuthBase = object
-
 PUBLIC_END_POINT = "https://api.digitalocean.com/v2/"
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 3
 DEFAULT_PAGE_SIZE = 200  # DigitalOcean's maximum per_page
-MAX_RETRY_WAIT = 60.0  # never sleep longer than this on one Retry-After
-_IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
+_REPEATABLE = ("GET", "PUT", "DELETE")
+__all__ = ["DigitalOceanProvider", "EndPointEscape", "ptr_panel_instruction"]
 
 
 def ptr_panel_instruction(ip: str, fqdn: str | None = None) -> str:
@@ -78,63 +66,6 @@ def ptr_panel_instruction(ip: str, fqdn: str | None = None) -> str:
         f"(reverse DNS) of {ip}{target} in the control panel of the hosting provider that owns "
         "the server's IP address."
     )
-
-
-class EndPointEscape(DnsError):
-    """A request was about to leave the configured end point; it was not sent."""
-
-
-class _EndPointAdapter(_AdapterBase):
-    """The one adapter that sends: only URLs under the end point, always with a timeout."""
-
-    def __init__(self, end_point: str, timeout: float) -> None:
-        super().__init__(max_retries=0)
-        self.end_point = end_point
-        self.timeout = timeout
-
-    def send(self, request: Any, **kwargs: Any) -> Any:
-        if not str(request.url).startswith(self.end_point):
-            raise EndPointEscape(
-                f"refusing to send a request outside the configured DigitalOcean end point: {request.url}"
-            )
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
-
-
-class _RefuseAdapter(_RefuseBase):
-    """Mounted on http:// and https://: whatever the end point's adapter does not take is refused."""
-
-    def send(self, request: Any, **kwargs: Any) -> Any:
-        raise EndPointEscape(
-            f"refusing to send a request outside the configured DigitalOcean end point: {request.url}"
-        )
-
-    def close(self) -> None:
-        pass
-
-
-class _Bearer(_AuthBase):
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, request: Any) -> Any:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
-
-
-def end_point_session(end_point: str, token: str, timeout: float) -> Any:
-    """A Session that sends only to end_point (see the module docstring)."""
-    session = requests.Session()
-    session.auth = _Bearer(token)
-    session.headers["User-Agent"] = "lms.mail"
-    session.max_redirects = 0
-    refuse = _RefuseAdapter()
-    session.mount("http://", refuse)
-    session.mount("https://", refuse)
-    # requests picks the longest matching prefix: the end point's adapter wins under it
-    session.mount(end_point, _EndPointAdapter(end_point, timeout))
-    return session
 
 
 class DigitalOceanProvider(ApiProvider):
@@ -149,6 +80,7 @@ class DigitalOceanProvider(ApiProvider):
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         page_size: int = DEFAULT_PAGE_SIZE,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
         action_poll_interval: float = 2.0,
         action_timeout: float = 120.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -160,16 +92,17 @@ class DigitalOceanProvider(ApiProvider):
             )
         super().__init__()
         end_point = base_url or os.environ.get("DIGITALOCEAN_END_POINT") or PUBLIC_END_POINT
-        # urljoin drops the last path segment of a base without a trailing slash (…/v2 + domains
-        # would become /domains), so the end point always ends with one.
-        self.end_point = end_point if end_point.endswith("/") else end_point + "/"
-        self.timeout = float(timeout)
-        self.max_retries = int(max_retries)
+        self._api = JsonApi(
+            "DigitalOcean", end_point, api_token, timeout, max_retries, retry_budget, _REPEATABLE, sleep
+        )
+        self.end_point = self._api.end_point
+        self.timeout = self._api.timeout
+        self.max_retries = self._api.max_retries
         self.page_size = int(page_size)
         self.action_poll_interval = float(action_poll_interval)
         self.action_timeout = float(action_timeout)
         self.sleep = sleep
-        self._session = end_point_session(self.end_point, api_token, self.timeout)
+        self._session = self._api.session
 
     # -- DnsProvider -----------------------------------------------------------------------------
 
@@ -272,6 +205,17 @@ class DigitalOceanProvider(ApiProvider):
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _list_zones(self) -> list[Zone] | None:
+        params = {"page": 1, "per_page": self.page_size}
+        data = self._request("listing the account's domains", "GET", "domains", params) or {}
+        domains = [d for d in data.get("domains") or [] if isinstance(d, dict)]
+        total = (data.get("meta") or {}).get("total")
+        has_next = bool(((data.get("links") or {}).get("pages") or {}).get("next"))
+        if (len(domains) < total) if isinstance(total, int) else has_next:
+            return None  # more than a page of domains: ask for each candidate apex instead
+        names = (normalise_name(str(d.get("name") or "")) for d in domains)
+        return [Zone(name=name, id=name) for name in names if name]
+
     def _lookup_zone(self, apex: str) -> Zone | None:
         try:
             self._request(f"looking up the domain {apex}", "GET", f"domains/{_segment(apex)}")
@@ -326,84 +270,47 @@ class DigitalOceanProvider(ApiProvider):
     ) -> Any:
         """One API call under the end point, with bounded retries; its JSON body (None for 204).
         Errors become DnsError subclasses that name the operation."""
-        url = urllib.parse.urljoin(self.end_point, path)
-        attempt = 0
-        while True:
-            try:
-                response = self._session.request(
-                    method, url, params=params, json=body, timeout=self.timeout, allow_redirects=False
-                )
-            except EndPointEscape as err:
-                raise EndPointEscape(f"{err} (while {what})") from None
-            except requests.Timeout:
-                raise DnsError(
-                    f"DigitalOcean did not answer within {self.timeout:g} s while {what}"
-                ) from None
-            except requests.RequestException as err:
-                raise DnsError(
-                    f"cannot reach the DigitalOcean API at {self.end_point} while {what}: {err}"
-                ) from None
-            status = response.status_code
-            if status in (401, 403):
-                raise AuthenticationFailed(
-                    f"DigitalOcean rejected the API token (HTTP {status}: {_message(response)}) "
-                    f"while {what}: check that api_token (or DIGITALOCEAN_ACCESS_TOKEN) is a valid "
-                    "token with write scope"
-                )
+        response, attempts = self._api.send(what, method, path, params, body)
+        status = response.status_code
+        if status in (401, 403):
+            raise AuthenticationFailed(
+                f"DigitalOcean rejected the API token (HTTP {status}: {_message(response)}) "
+                f"while {what}: check that api_token (or DIGITALOCEAN_ACCESS_TOKEN) is a valid "
+                "token with write scope"
+            )
+        if status == 429:
+            raise RateLimited(
+                f"DigitalOcean answered 429 Too Many Requests while {what}, {retried(attempts)}: "
+                "wait for the hourly limit to reset and run again"
+            )
+        if status >= 500:
             # A POST that failed with 5xx may still have been applied; repeating it could create a
-            # duplicate record, so only 429 (never applied) is retried for POST.
-            retryable = status == 429 or (status >= 500 and method in _IDEMPOTENT)
-            if retryable and attempt < self.max_retries:
-                self.sleep(_retry_delay(response, attempt))
-                attempt += 1
-                continue
-            if status == 429:
-                raise RateLimited(
-                    f"DigitalOcean answered 429 Too Many Requests while {what}, also after "
-                    f"{self.max_retries} retries: wait for the hourly limit to reset and run again"
-                )
-            if status >= 500:
-                hint = (
-                    " (the change may or may not have been applied; run again:"
-                    " the module reads before it writes)"
-                    if method == "POST"
-                    else f" after {attempt} retries"
-                )
-                raise DnsError(
-                    f"DigitalOcean answered HTTP {status} while {what}: {_message(response)}{hint}"
-                )
-            if status == 404:
-                raise _NotFound(f"DigitalOcean found nothing while {what}")
-            if 300 <= status < 400:
-                raise DnsError(
-                    f"DigitalOcean answered a redirect (HTTP {status}) while {what}: redirects are not "
-                    "followed, so that the token stays with the configured end point"
-                )
-            if status >= 400:
-                raise DnsError(f"DigitalOcean refused the request while {what}: {_message(response)}")
-            if status == 204 or not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError:
-                raise DnsError(f"DigitalOcean answered something other than JSON while {what}") from None
+            # duplicate record, so it is not retried.
+            hint = (
+                " (the change may or may not have been applied; run again: the module reads before it writes)"
+                if method == "POST"
+                else f", {retried(attempts)}"
+            )
+            raise DnsError(f"DigitalOcean answered HTTP {status} while {what}: {_message(response)}{hint}")
+        if status == 404:
+            raise _NotFound(f"DigitalOcean found nothing while {what}")
+        if 300 <= status < 400:
+            raise DnsError(
+                f"DigitalOcean answered a redirect (HTTP {status}) while {what}: redirects are not "
+                "followed, so that the token stays with the configured end point"
+            )
+        if status >= 400:
+            raise DnsError(f"DigitalOcean refused the request while {what}: {_message(response)}")
+        if status == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise DnsError(f"DigitalOcean answered something other than JSON while {what}") from None
 
 
 class _NotFound(DnsError):
     """DigitalOcean answered 404."""
-
-
-def _retry_delay(response: Any, attempt: int) -> float:
-    """Seconds to wait before retry number attempt+1: Retry-After if given, else exponential."""
-    header = response.headers.get("Retry-After")
-    if header is not None:
-        try:
-            return min(max(float(header), 0.0), MAX_RETRY_WAIT)
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(header) if header else None
-            if parsed is not None:
-                return min(max(parsed.timestamp() - time.time(), 0.0), MAX_RETRY_WAIT)
-    return min(0.5 * (2**attempt), MAX_RETRY_WAIT)
 
 
 def _message(response: Any) -> str:

@@ -104,7 +104,7 @@ def build_provider(params: dict) -> DnsProvider:
     token = provider_token(params) or ""
     base_url = params.get("api_base_url") or None
     if name == "cloudflare":
-        require("cloudflare")
+        require("requests")
         from ansible_collections.lms.mail.plugins.module_utils.dns_cloudflare import CloudflareProvider
 
         return CloudflareProvider(api_token=token, base_url=base_url, timeout=timeout)
@@ -236,12 +236,12 @@ class EnsureResult:
         """The value of the first record of a kind after the task; empty when there is none."""
         return next((r.value for r in self.after if kind(r.value)), "")
 
-    def output(self, module: AnsibleModule, name: str, rtype: str, /, **fields) -> dict:
+    def output(self, module: AnsibleModule, record_name: str, rtype: str, /, **fields) -> dict:
         """A record module's return value: changed, its own fields, every record at the name
         after the task, and the diff when --diff asks for it."""
         output = {"changed": self.changed, **fields, "records": record_dicts(self.after)}
         if module._diff:
-            output["diff"] = self.diff(name, rtype)
+            output["diff"] = self.diff(record_name, rtype)
         return output
 
 
@@ -293,6 +293,10 @@ def run_module(
     module = AnsibleModule(
         argument_spec=argument_spec, required_if=required_if or [], supports_check_mode=True
     )
+    # A token from the environment is as secret as api_token (no_log): masked in all output.
+    token = provider_token(module.params) if module.params.get("provider") in TOKEN_ENVIRONMENT else None
+    if token:
+        module.no_log_values.add(token)
     try:
         result = run(module)
     except MissingLibrary as exc:

@@ -146,12 +146,16 @@ class DnsProvider(abc.ABC):
 
 
 class ApiProvider(DnsProvider):
-    """What the HTTP API providers (Cloudflare, DigitalOcean) share: a zone is found by asking
-    for each candidate apex, longest first, with the answers cached for the provider's life;
-    a record without the provider's id is found by its value."""
+    """What the HTTP API providers (Cloudflare, DigitalOcean) share: the zones are found from one
+    listing of the account's zones, read once for the provider's life (a module run), so that
+    the domain and every SPF include target cost one request together; an account with more
+    zones than one page holds is asked for each candidate apex instead, longest first, each
+    answer cached. A record without the provider's id is found by its value."""
 
     def __init__(self) -> None:
         self._zones: dict[str, Zone | None] = {}
+        self._account_zones: dict[str, Zone] | None = None
+        self._account_read = False
 
     @abc.abstractmethod
     def _lookup_zone(self, apex: str) -> Zone | None:
@@ -161,12 +165,25 @@ class ApiProvider(DnsProvider):
     def _zone_not_found(self, name: str) -> str:
         """The message when no zone of the account holds name."""
 
+    def _list_zones(self) -> list[Zone] | None:
+        """Every zone of the account from one request; None when they do not fit in one."""
+        return None
+
     def find_zone(self, fqdn: str) -> Zone:
         name = normalise_name(fqdn)
         labels = name.split(".")
+        if not self._account_read:
+            self._account_read = True
+            listed = self._list_zones()
+            if listed is not None:
+                self._account_zones = {zone.name: zone for zone in listed}
         # Longest apex first: a delegated sub-zone (mail.example.test) wins over its parent.
         for i in range(len(labels) - 1):
             candidate = ".".join(labels[i:])
+            if self._account_zones is not None:
+                if candidate in self._account_zones:
+                    return self._account_zones[candidate]
+                continue
             if candidate not in self._zones:
                 self._zones[candidate] = self._lookup_zone(candidate)
             zone = self._zones[candidate]

@@ -4,8 +4,8 @@ or unfit one: its pip package and the version range lms.mail is tested with.
 
 The modules turn MissingLibrary into Ansible's own missing_required_lib message (the library, the
 controller's host and interpreter), followed by the `pip install` line. The ranges are those of
-pyproject.toml; a version outside them (the cloudflare 2.x SDK, whose module is `CloudFlare`,
-or a future major) is refused here rather than failing later with an AttributeError.
+pyproject.toml; a version outside them (a future major) is refused here rather than failing later
+with an AttributeError.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ class Library:
 
 LIBRARIES = {
     "dnspython": Library("dnspython", "dns.version", (2, 6), (3,), "to read DNS and by the rfc2136 provider"),
-    "cloudflare": Library("cloudflare", "cloudflare", (4, 3), (6,), "by the cloudflare provider"),
-    "requests": Library("requests", "requests", (2, 31), (3,), "by the digitalocean provider"),
+    # the cloudflare and digitalocean providers speak their APIs over requests (no SDK: dns_http.py)
+    "requests": Library(
+        "requests", "requests", (2, 31), (3,), "by the cloudflare and digitalocean providers"
+    ),
 }
 
 

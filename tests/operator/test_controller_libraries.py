@@ -25,12 +25,12 @@ def test_this_controller_has_every_provider_library(provider):
 
 
 def test_a_missing_provider_library_names_the_interpreter_and_the_pip_line(monkeypatch):
-    monkeypatch.setitem(sys.modules, "cloudflare", None)
+    monkeypatch.setitem(sys.modules, "requests", None)
     monkeypatch.setattr(requirements, "installed_version", lambda package: None)
     assert controller_library_problems("rfc2136") == []
     (problem,) = controller_library_problems(["none", "cloudflare"])
     assert sys.executable in problem
-    assert f"{sys.executable} -m pip install 'cloudflare>=4.3,<6'" in problem
+    assert f"{sys.executable} -m pip install 'requests>=2.31,<3'" in problem
 
 
 def test_a_version_outside_the_range_is_refused():

@@ -121,5 +121,5 @@ def test_ansible_builder_lists_the_controller_packages(installed):
         "ansible-builder is in the test extra: pip install -e '.[test]'"
     )
     listed = run(builder, "introspect", str(installed))
-    for spec in ("dnspython>=2.6,<3", "cloudflare>=4.3,<6", "requests>=2.31,<3"):
+    for spec in ("dnspython>=2.6,<3", "requests>=2.31,<3"):
         assert f"{spec}  # from collection lms.mail" in listed.stdout, listed.stdout
