@@ -16,12 +16,17 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.lms.mail.plugins.module_utils.spf import SINGLE_MODIFIERS, SpfError, parse_term
+
 # RFC 1123 labels: letters, digits and inner hyphens, at most 63 characters each.
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 # The local part of an address as mail systems accept it (dot-atom, no quoting).
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 # Printable ASCII without the space: what every kind of value below is made of.
 _PRINTABLE = re.compile(r"[\x21-\x7e]+")
+# An absolute path a role writes into or runs from: components of letters, digits and . _ + -,
+# no "." or ".." component, no "//", no trailing "/".
+_PATH = re.compile(r"(/(?!\.\.?(?:/|\Z))[A-Za-z0-9._+-]+)+")
 
 # The shortest prefixes accepted for networks allowed to send or to be signed for, unless a
 # role's override says otherwise: a /8 holds 16 million IPv4 addresses, a /32 IPv6 network is a
@@ -108,10 +113,10 @@ def milter_socket(value: object) -> bool:
     unix:/ABSOLUTE/PATH."""
     if not printable(value):
         return False
-    kind, _, rest = value.partition(":")
+    kind, dummy, rest = value.partition(":")
     if kind == "unix":
         return rest.startswith("/")
-    host, _, port = rest.rpartition(":")
+    host, dummy, port = rest.rpartition(":")
     return (
         kind == "inet"
         and re.fullmatch(r"[1-9][0-9]{0,4}", port) is not None
@@ -123,6 +128,26 @@ def milter_socket(value: object) -> bool:
 def sender_pattern(value: object) -> bool:
     """A SigningTable sender: an address or a pattern such as *@lists.school.example."""
     return printable(value) and re.fullmatch(r"[^@]+@[A-Za-z0-9*][A-Za-z0-9.*-]*", value) is not None
+
+
+def absolute_path(value: object) -> bool:
+    """An absolute path such as /etc/dkimkeys: components of letters, digits and . _ + - only,
+    none of them "." or "..", no doubled or trailing "/" (a value that stays one argument and one
+    line, and names one place)."""
+    return printable(value) and _PATH.fullmatch(value) is not None
+
+
+def spf_term(value: object) -> bool:
+    """One SPF term a role may add to a record, as the spf_record module parses it: a mechanism
+    other than all (ip4:192.0.2.25, include:_spf.corp.example, mx, a:/24) or a redirect= or exp=
+    modifier. all is the role's own variable (dns_spf_all)."""
+    if not printable(value):
+        return False
+    try:
+        term = parse_term(value)
+    except SpfError:
+        return False
+    return term.name in SINGLE_MODIFIERS if term.modifier else term.name != "all"
 
 
 class TestModule:
@@ -137,4 +162,6 @@ class TestModule:
             "loopback": loopback,
             "milter_socket": milter_socket,
             "sender_pattern": sender_pattern,
+            "absolute_path": absolute_path,
+            "spf_term": spf_term,
         }
