@@ -64,6 +64,35 @@ def restriction_problem(value: object) -> str:
     return "it has no reject_unauth_destination (or defer_unauth_destination), so this server would relay"
 
 
+# The domains Postfix takes mail for as their final (or relay) destination: a catch-all there
+# (static:ALL, a regexp or pcre table that matches anything, a socket map answering for any
+# name) makes the server accept mail for every domain from anyone, an open relay.
+_DOMAIN_LISTS = ("mydestination", "virtual_alias_domains", "virtual_mailbox_domains")
+# Lookup tables that answer only for the keys written in them (an indexed file or an inline list).
+_KEYED_TABLES = re.compile(r"(?:hash|lmdb|btree|cdb|dbm|texthash):/[A-Za-z0-9._+/-]+")
+# Parameter references Postfix expands, as in its own default: $myhostname, localhost.$mydomain.
+_DOMAIN_WITH_REFERENCES = re.compile(
+    r"(?:\$[a-z_]+|\$\{[a-z_]+\}|[A-Za-z0-9-]+)(?:\.(?:\$[a-z_]+|\$\{[a-z_]+\}|[A-Za-z0-9-]+))*"
+)
+
+
+def domain_list_problems(main_cf: dict, extra: dict) -> list[str]:
+    """Problems of mydestination, virtual_alias_domains and virtual_mailbox_domains: domain names
+    (localhost, $myhostname, localhost.$mydomain) or keyed tables (hash:/etc/postfix/domains)
+    only, never a table that may match every domain."""
+    problems = []
+    for name in _DOMAIN_LISTS:
+        for token in _tokens(main_cf.get(name, "")):
+            if not (_DOMAIN_WITH_REFERENCES.fullmatch(token) or _KEYED_TABLES.fullmatch(token)):
+                problems.append(
+                    f"{_source(name, extra, 'postfix_main_cf_extra')}: {name} may list domain names "
+                    f"(or $myhostname, or a keyed table such as hash:/etc/postfix/domains) only, not "
+                    f"{token!r}: a table that may match every domain makes this server take mail for any "
+                    "destination from anyone, an open relay"
+                )
+    return problems
+
+
 def mynetworks_problems(value: object, source: str, allow_wide: bool, allow_var: str) -> list[str]:
     """The networks of a mynetworks value (IPv6 in brackets, as main.cf writes them)."""
     problems = []
@@ -126,6 +155,8 @@ def postfix_main_cf_problems(
                 f"{_source('relay_domains', extra, 'postfix_main_cf_extra')}: relay_domains may list domain "
                 f"names only, not {token!r}: every destination it matches is relayed for anyone"
             )
+
+    problems += domain_list_problems(main_cf, extra)
 
     if relay_auth:
         level = str(main_cf.get("smtp_tls_security_level", ""))

@@ -63,6 +63,11 @@ def test_restrictions_that_relay(value):
             "postfix_main_cf_extra.smtpd_recipient_restrictions",
         ),
         ({"relay_domains": "static:ALL"}, "postfix_main_cf_extra.relay_domains"),
+        ({"mydestination": "$myhostname, static:ALL"}, "postfix_main_cf_extra.mydestination"),
+        ({"virtual_alias_domains": "static:ALL"}, "postfix_main_cf_extra.virtual_alias_domains"),
+        ({"virtual_mailbox_domains": "pcre:/etc/any.pcre"}, "postfix_main_cf_extra.virtual_mailbox_domains"),
+        ({"virtual_alias_domains": "regexp:/etc/postfix/any"}, "postfix_main_cf_extra.virtual_alias_domains"),
+        ({"mydestination": "inline:{school.test=x}"}, "postfix_main_cf_extra.mydestination"),
         ({"smtp_tls_security_level": "encrypt"}, "postfix_main_cf_extra.smtp_tls_security_level"),
         ({"smtp_tls_security_level": "none"}, "postfix_main_cf_extra.smtp_tls_security_level"),
         ({"smtp_tls_policy_maps": "hash:/etc/postfix/tls"}, "postfix_main_cf_extra.smtp_tls_policy_maps"),
@@ -72,6 +77,19 @@ def test_restrictions_that_relay(value):
 def test_extra_settings_cannot_undo_the_rules(extra, named):
     problems = postfix_main_cf_problems({**SAFE, **extra}, extra=extra, relay_auth=True)
     assert any(problem.startswith(named) for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"mydestination": "$myhostname, localhost.$mydomain, localhost, school.test"},
+        {"virtual_alias_domains": "hash:/etc/postfix/virtual_domains"},
+        {"virtual_mailbox_domains": "lists.school.test, ${mydomain}"},
+        {"virtual_alias_domains": ""},
+    ],
+)
+def test_domain_lists_of_names_and_keyed_tables_pass(extra):
+    assert postfix_main_cf_problems({**SAFE, **extra}, extra=extra, relay_auth=True) == []
 
 
 def test_the_role_variable_is_named_when_the_value_is_the_roles():
