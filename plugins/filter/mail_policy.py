@@ -258,6 +258,53 @@ def planted_paths(results: list, directories: list, owners: list) -> list[str]:
     return planted
 
 
+# Postfix's defaults: message_size_limit, and the mailbox and virtual mailbox limits that local(8)
+# and virtual(8) hold against it when they start.
+POSTFIX_MESSAGE_SIZE_LIMIT = 10240000
+POSTFIX_MAILBOX_SIZE_LIMIT = 51200000
+_DECIMAL = re.compile(r"[0-9]+")
+
+
+def message_size_problems(main_cf: dict, extra: dict | None = None) -> list[str]:
+    """Problems of the size limits in the merged main.cf: message_size_limit a positive whole
+    number of bytes, and no mailbox limit (mailbox_size_limit; virtual_mailbox_limit where
+    virtual delivery is set up; 0 = none) below it, since local(8) and virtual(8) refuse to start
+    then and mail waits in the queue."""
+    extra = extra or {}
+
+    def size(name: str, default: int) -> int | None:
+        value = main_cf.get(name, default)
+        if isinstance(value, bool) or not _DECIMAL.fullmatch(str(value)):
+            return None
+        return int(str(value))
+
+    problems = []
+    limit = size("message_size_limit", POSTFIX_MESSAGE_SIZE_LIMIT)
+    if not limit:
+        return [
+            f"{_source('message_size_limit', extra, 'postfix_message_size_limit')}: message_size_limit must "
+            f"be a positive whole number of bytes, such as {POSTFIX_MESSAGE_SIZE_LIMIT} (Postfix's default), "
+            f"not {main_cf.get('message_size_limit')!r}"
+        ]
+    # virtual(8) only where main.cf uses it (the role itself delivers locally only)
+    uses_virtual = "virtual_mailbox_limit" in main_cf or "virtual_mailbox_domains" in main_cf
+    for name in ("mailbox_size_limit", "virtual_mailbox_limit")[: 2 if uses_virtual else 1]:
+        mailbox = size(name, POSTFIX_MAILBOX_SIZE_LIMIT)
+        if mailbox is None:
+            problems.append(
+                f"{_source(name, extra, 'postfix_main_cf_extra')}: {name} must be a whole number of bytes "
+                f"(0: no limit), not {main_cf.get(name)!r}"
+            )
+        elif 0 < mailbox < limit:
+            problems.append(
+                f"{_source(name, extra, 'postfix_main_cf_extra')}: {name} = {mailbox} is smaller than "
+                f"message_size_limit = {limit} (from "
+                f"{_source('message_size_limit', extra, 'postfix_message_size_limit')}): Postfix's "
+                f"delivery agents refuse to start so. Raise {name} to at least {limit}, or 0 for no limit"
+            )
+    return problems
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -266,4 +313,5 @@ class FilterModule:
             "opendkim_conf_problems": opendkim_conf_problems,
             "sasl_credential_problems": sasl_credential_problems,
             "planted_paths": planted_paths,
+            "message_size_problems": message_size_problems,
         }
