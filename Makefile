@@ -29,6 +29,8 @@ lint: venv
 	ANSIBLE_HOST_PATTERN_MISMATCH=warning ansible-lint
 	ruff check .
 	ruff format --check .
+	# ansible-test sanity on the built collection (tests/sanity/run.py says how it runs here)
+	python tests/sanity/run.py
 
 unit: venv host lab
 	pytest

@@ -24,7 +24,7 @@ except ImportError:  # ansible-core itself requires cryptography; kept for a cle
 def dkim_txt(public_pem: str, key_type: str = "rsa") -> str:
     """The value of the TXT record <selector>._domainkey.<domain> for a public key."""
     try:
-        value, _ = public_key_value(public_pem, key_type)
+        value = public_key_value(public_pem, key_type)[0]
     except DkimError as exc:
         raise AnsibleFilterError(f"dkim_txt: {exc}") from None
     return build_record(value, key_type)

@@ -98,7 +98,7 @@ def manual_records(records: Iterable[Mapping], domains: Iterable[str] | None = N
     domains = list(dict.fromkeys(str(d).lower().rstrip(".") for d in (domains or [])))
     # the domains the records name themselves (SPF's owner is the domain) count too
     for record in records:
-        name, rtype, _ = _record(record)
+        name, rtype = _record(record)[:2]
         if rtype != "PTR" and record.get("kind") in ("spf", None) and _zone_of(name, domains) is None:
             domains.append(name.lower())
     blocks: dict[str, list[dict]] = {}

@@ -119,9 +119,9 @@ class Rfc2136Provider(DnsProvider):
             if tcp:
                 response = dns.query.tcp(message, self.server, timeout=self.timeout, port=self.port)
             else:
-                response, _ = dns.query.udp_with_fallback(
+                response = dns.query.udp_with_fallback(
                     message, self.server, timeout=self.timeout, port=self.port
-                )
+                )[0]
         except dns.exception.Timeout:
             raise DnsError(
                 f"no answer from the DNS server {self.where} within {self.timeout:g} s: "

@@ -667,7 +667,7 @@ class _Evaluator:
             raise _PermError(f"invalid macro %{{{body}}}")
         letter, digits, reverse, delimiters = match.groups()
         sender = self.sender or f"postmaster@{domain}"
-        local, _, sender_domain = sender.rpartition("@")
+        local, dummy, sender_domain = sender.rpartition("@")
         values = {
             "s": sender,
             "l": local or "postmaster",

@@ -14,8 +14,9 @@ description:
     never causes a change.
   - Only the DKIM record of that selector is changed; other selectors and other TXT records at
     the name are left alone. O(state=absent) removes a retired selector.
-author: lms.mail contributors
+author: lms.mail developers (@lms-mail)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - lms.mail.dns_provider
 options:
   domain:
@@ -46,6 +47,8 @@ options:
     choices: [present, absent]
     default: present
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

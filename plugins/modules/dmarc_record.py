@@ -18,8 +18,9 @@ description:
   - A published policy is never weakened unless O(weaken_policy=true) - a stricter C(p=) or
     C(sp=), a higher C(pct=) under the same C(p=), a strict C(adkim=) or C(aspf=) are kept, with
     a warning, and RV(kept) says what was kept instead of what was asked.
-author: lms.mail contributors
+author: lms.mail developers (@lms-mail)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - lms.mail.dns_provider
 options:
   domain:
@@ -82,6 +83,8 @@ options:
     choices: [present, absent]
     default: present
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

@@ -19,7 +19,9 @@ description:
     code, or not answered at all, is a temperror - the check that needed it reports C(temperror)
     (in RV(temperrors), RV(problems) and the check's own C(temperror) flag), never "no record".
     When not one lookup is answered, the module fails.
-author: lms.mail contributors
+author: lms.mail developers (@lms-mail)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   domain:
     description: The sender domain (the part after C(@) of the From and envelope sender).
@@ -66,6 +68,8 @@ notes:
     receiver that does not validate it. The RFC advises against C(%{p}); a record that relies
     on it may evaluate differently at receivers that do.
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details: The module never changes anything.
@@ -317,7 +321,7 @@ def dkim_info(read: Reader, domain: str, selector: str, expected: str | None, pr
 
 def _expected_key(expected: str, key_type: str, selector: str) -> str:
     try:
-        wanted, _ = public_key_value(expected, key_type)
+        wanted = public_key_value(expected, key_type)[0]
     except DkimError as exc:
         raise ValueError(f"dkim_keys[{selector!r}] is not a usable public key: {exc}") from None
     return wanted

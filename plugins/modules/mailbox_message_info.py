@@ -17,7 +17,9 @@ description:
     changes - the message stays unread, no flag is set.
   - The newest matching message is reported (the highest UID), so a marker sent again is
     found in its latest copy.
-author: lms.mail contributors
+author: lms.mail developers (@lms-mail)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   imap_host:
     description: The IMAP server's host name or address.
@@ -93,6 +95,8 @@ notes:
   - The results are as trustworthy as the receiver makes them - RFC 8601 asks a receiver to
     remove fields that bear its own authserv-id from incoming mail before adding its own.
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details: The module never changes anything; check mode runs it the same way.

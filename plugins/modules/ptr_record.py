@@ -16,8 +16,9 @@ description:
     module fails with the instruction for the hosting provider's control panel.
   - Returns whether forward-confirmed reverse DNS holds (PTR to the name, and the name's A or
     AAAA records contain the address), which receivers check before accepting mail.
-author: lms.mail contributors
+author: lms.mail developers (@lms-mail)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - lms.mail.dns_provider
   - lms.mail.dns_provider.resolver
 options:
@@ -40,6 +41,8 @@ options:
     choices: [present, absent]
     default: present
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

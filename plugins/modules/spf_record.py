@@ -27,8 +27,9 @@ description:
     C(ip4)/C(ip6)/C(a)/C(mx) term wider than a /8 for IPv4 or a /32 for IPv6) unless
     O(allow_wide=true). Such terms already published by the domain's owner are kept, with a warning.
   - Warns when the TXT answer at the name no longer fits a 512-byte UDP response.
-author: lms.mail contributors
+author: lms.mail developers (@lms-mail)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - lms.mail.dns_provider
   - lms.mail.dns_provider.resolver
 options:
@@ -86,6 +87,8 @@ options:
     type: bool
     default: true
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:
