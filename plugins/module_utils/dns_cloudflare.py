@@ -31,7 +31,6 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_http import (
     DEFAULT_RETRY_BUDGET,
     DEFAULT_TIMEOUT,
     JsonApi,
-    retried,
 )
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     ApiProvider,
@@ -197,7 +196,7 @@ class CloudflareProvider(ApiProvider):
             )
         if status == 429:
             raise RateLimited(
-                f"Cloudflare answered 429 Too Many Requests while {what}, {retried(attempts)}: "
+                f"Cloudflare answered 429 Too Many Requests while {what}, {self._api.spent(attempts)}: "
                 "wait a few minutes and run again"
             )
         if status == 404:
@@ -213,7 +212,7 @@ class CloudflareProvider(ApiProvider):
             raise DnsError(f"Cloudflare refused the request while {what}: {_api_messages(answer)}")
         if status >= 500:
             raise DnsError(
-                f"Cloudflare API error while {what}: HTTP {status}, {retried(attempts)}: "
+                f"Cloudflare API error while {what}: HTTP {status}, {self._api.spent(attempts)}: "
                 f"{_api_messages(answer)}"
             )
         if answer is None or answer.get("success") is False:

@@ -36,7 +36,6 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_http import (
     DEFAULT_TIMEOUT,
     EndPointEscape,
     JsonApi,
-    retried,
 )
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     ApiProvider,
@@ -280,7 +279,7 @@ class DigitalOceanProvider(ApiProvider):
             )
         if status == 429:
             raise RateLimited(
-                f"DigitalOcean answered 429 Too Many Requests while {what}, {retried(attempts)}: "
+                f"DigitalOcean answered 429 Too Many Requests while {what}, {self._api.spent(attempts)}: "
                 "wait for the hourly limit to reset and run again"
             )
         if status >= 500:
@@ -289,7 +288,7 @@ class DigitalOceanProvider(ApiProvider):
             hint = (
                 " (the change may or may not have been applied; run again: the module reads before it writes)"
                 if method == "POST"
-                else f", {retried(attempts)}"
+                else f", {self._api.spent(attempts)}"
             )
             raise DnsError(f"DigitalOcean answered HTTP {status} while {what}: {_message(response)}{hint}")
         if status == 404:

@@ -145,6 +145,7 @@ class JsonApi:
         self.repeatable = frozenset(repeatable)
         self.sleep = sleep
         self.waited = 0.0  # seconds spent waiting between retries so far
+        self.stopped = ""  # why the last call stopped retrying before max_retries, if it did
         self.session = end_point_session(self.end_point, token, self.timeout, title)
 
     def send(
@@ -155,6 +156,7 @@ class JsonApi:
         end point is DnsError."""
         url = urllib.parse.urljoin(self.end_point, path)
         attempt = 0
+        self.stopped = ""
         while True:
             try:
                 response = self.session.request(
@@ -167,6 +169,7 @@ class JsonApi:
                     attempt += 1
                     continue
                 tries = f"tried {attempt + 1} times" if attempt else "tried once"
+                tries += f": {self.stopped}" if self.stopped else ""
                 hint = (
                     "; the change may or may not have been applied: run again, the module reads "
                     "before it writes"
@@ -187,6 +190,11 @@ class JsonApi:
                 continue
             return response, attempt
 
+    def spent(self, attempts: int) -> str:
+        """For messages: how many retries the last call made, and why it stopped early."""
+        text = f"after {attempts} retries" if attempts else "on the first try"
+        return f"{text} ({self.stopped})" if self.stopped else text
+
     def _may_retry(self, attempt: int, response: Any) -> bool:
         """Wait before the next try and say True, or say False when the retries or the budget
         are spent (a Retry-After longer than what is left of the budget is not waited for)."""
@@ -194,6 +202,11 @@ class JsonApi:
             return False
         delay = retry_delay(response, attempt)
         if self.waited + delay > self.retry_budget:
+            asked = "Retry-After" if response is not None and "Retry-After" in response.headers else "backoff"
+            self.stopped = (
+                f"the next try was due in {delay:g} s ({asked}), beyond what is left of the "
+                f"{self.retry_budget:g} s retry budget"
+            )
             return False
         self.sleep(delay)
         self.waited += delay
@@ -214,8 +227,3 @@ def retry_delay(response: Any, attempt: int) -> float:
             if parsed is not None:
                 return min(max(parsed.timestamp() - time.time(), 0.0), MAX_RETRY_WAIT)
     return min(0.5 * (2**attempt), MAX_RETRY_WAIT)
-
-
-def retried(attempts: int) -> str:
-    """For messages: how many retries were spent."""
-    return f"after {attempts} retries" if attempts else "on the first try"
