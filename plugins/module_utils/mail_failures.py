@@ -284,6 +284,84 @@ def _rules(kind: str, *patterns: str, fix: str | None = None, local: bool = Fals
     return [Rule(kind, re.compile(p, re.IGNORECASE | re.DOTALL), fix, local) for p in patterns]
 
 
+# -- OAuth 2.0 through emailproxy (postfix_relay_auth: oauth2, issue 12) ------------------------
+# Postfix logs in to emailproxy on loopback; emailproxy gets the tokens and logs in to the
+# provider with XOAUTH2. When it cannot, Postfix's log has only emailproxy's answer (535 5.7.8
+# "Authentication credentials invalid. emailproxy: Login failed ..."), Postfix defers the mail,
+# and the provider's reason is in emailproxy's journal. The wordings are emailproxy 2026.7.3's
+# (OAuth2Helper.get_oauth2_credentials and the SMTP client's AUTH handling); the provider's own
+# errors in that journal (AADSTS..., invalid_grant) are the rules of oauth2_token_refused.
+EMAILPROXY_JOURNAL = "journalctl -u lms-mail-emailproxy"
+OAUTH2_SECRETS = (
+    "postfix_relay_oauth2_client_secret (Microsoft 365: a new secret of the app registration; its "
+    "old one expired or was deleted) or postfix_relay_oauth2_refresh_token (Google: a new refresh "
+    "token for the mailbox)"
+)
+
+KINDS.update(
+    {
+        kind.name: kind
+        for kind in (
+            Kind(
+                "oauth2_proxy_login_failed",
+                SENDING,
+                "emailproxy could not get an OAuth2 token for the relay",
+                f"emailproxy answered Postfix that it has no token; the provider's reason is in its journal "
+                f"({EMAILPROXY_JOURNAL}): AADSTS7000215 or invalid_client: set {OAUTH2_SECRETS} and run "
+                "site.yml again; invalid_grant: the refresh token was revoked or expired, get a new one; "
+                "urlopen error or a timeout: the server cannot reach the token end point "
+                "(postfix_relay_oauth2_token_url, a firewall, DNS). Mail waits in the queue meanwhile.",
+            ),
+            Kind(
+                "oauth2_proxy_out_of_step",
+                SENDING,
+                "emailproxy cannot read the tokens it kept (another local password)",
+                "The tokens emailproxy keeps are encrypted with the local password Postfix gives it, and "
+                "that password changed without the token store being emptied: run site.yml again (the "
+                "postfix role empties the store when the OAuth2 secrets change) or remove "
+                "/var/lib/lms-mail-emailproxy/tokens and restart lms-mail-emailproxy.",
+            ),
+            Kind(
+                "oauth2_token_endpoint_unreachable",
+                SENDING,
+                "the OAuth2 token end point could not be reached",
+                "emailproxy could not reach the provider's token end point: check that the server reaches "
+                "it over https (a firewall or proxy, DNS) and that postfix_relay_oauth2_token_url (or the "
+                "preset's) is right; mail waits in the queue meanwhile.",
+            ),
+        )
+    }
+)
+
+# Narrow first: the provider's refusal inside emailproxy's journal line is oauth2_token_refused's
+# (those rules come before these in RULES).
+_EMAILPROXY_RULES = (
+    _rules(
+        "oauth2_proxy_out_of_step",
+        r"emailproxy: login failed - the password for account \S+ is incorrect",
+        r"invalid password to decrypt (`client_secret_encrypted`|credentials) for account",
+    )
+    + _rules(
+        "oauth2_token_refused",
+        r"retrying login due to exception while refreshing access token for account \S+ \(attempt 2\)",
+        fix="The provider refused the refresh token twice (Google: revoked, expired after six months "
+        "unused, or the password of the account changed): get a new refresh token for the mailbox, set "
+        "postfix_relay_oauth2_refresh_token and run site.yml again; mail waits in the queue meanwhile.",
+    )
+    + _rules(
+        "oauth2_token_endpoint_unreachable",
+        r"caught exception while requesting oauth 2\.0 credentials for account \S+: "
+        r"(<urlopen error|URLError|TimeoutError|timed out|ConnectionRefusedError)",
+    )
+    + _rules(
+        "oauth2_proxy_login_failed",
+        r"emailproxy: login failed for account \S+",
+        r"emailproxy: (no|incomplete) config file entry found for account",
+        r"caught exception while requesting oauth 2\.0 credentials for account",
+    )
+)
+
+
 # Order matters: the first match wins, so the narrow wordings come before the broad ones
 # (Gmail's SPF and PTR texts say "rate limited" and "spam"; Yandex's full mailbox says "size
 # limit exceeded"; Gmail uses 5.7.30 for DKIM where Microsoft uses it for basic authentication).
@@ -311,6 +389,7 @@ RULES: tuple[Rule, ...] = tuple(
         r"token has been expired or revoked",
         r"\b(access|refresh) token (has )?expired\b",
     )
+    + _EMAILPROXY_RULES
     + _rules(
         "auth_mechanism_missing",
         r"no (sasl )?mechanism available",

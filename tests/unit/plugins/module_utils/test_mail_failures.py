@@ -528,3 +528,79 @@ def test_a_recipient_verdict():
         "reply": "250 ok",
     }
     assert "spam folder" in mail_failures.recipient_verdict("Student@students.test", [sent], [], "s")
+
+
+# -- OAuth 2.0 through emailproxy (postfix_relay_auth: oauth2): what emailproxy 2026.7.3 answers
+#    Postfix on loopback (Postfix's log and queue carry it) and what it writes to its journal
+#    (OAuth2Helper.get_oauth2_credentials); the provider's refusal inside a journal line stays the
+#    provider's kind. The lab's relay and provider play Microsoft 365 and Google (molecule/oauth2).
+LOOPBACK = "[127.0.0.1]:10587"
+ACCOUNT = "moodle-oauth2@mailservice.test"
+EMAILPROXY_TABLE = [
+    (
+        "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 5.7.8  Authentication "
+        f"credentials invalid. emailproxy: Login failed for account {ACCOUNT} - please check your "
+        "internet connection and retry",
+        "oauth2_proxy_login_failed",
+    ),
+    (
+        "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 5.7.8  Authentication "
+        f"credentials invalid. emailproxy: Login failed - the password for account {ACCOUNT} is incorrect",
+        "oauth2_proxy_out_of_step",
+    ),
+    (
+        f"Invalid password to decrypt credentials for account {ACCOUNT} - aborting login: InvalidToken()",
+        "oauth2_proxy_out_of_step",
+    ),
+    (
+        f"Caught exception while requesting OAuth 2.0 credentials for account {ACCOUNT}: "
+        "{'error': 'invalid_client', 'error_description': 'AADSTS7000215: Invalid client secret provided. "
+        "Ensure the secret being sent in the request is the client secret value, not the client secret ID.'}",
+        "oauth2_token_refused",
+    ),
+    (
+        f"Caught exception while requesting OAuth 2.0 credentials for account {ACCOUNT}: "
+        "{'error': 'unsupported_grant_type', 'error_description': 'Invalid grant_type'}",
+        "oauth2_proxy_login_failed",
+    ),
+    (
+        f"Retrying login due to exception while refreshing access token for account {ACCOUNT} "
+        "(attempt 2): TokenRefreshError()",
+        "oauth2_token_refused",
+    ),
+    (
+        f"Caught exception while requesting OAuth 2.0 credentials for account {ACCOUNT}: "
+        "<urlopen error [Errno 111] Connection refused>",
+        "oauth2_token_endpoint_unreachable",
+    ),
+    (
+        "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 5.7.8  Authentication "
+        f"credentials invalid. emailproxy: No config file entry found for account {ACCOUNT} - please add "
+        "a new section with values for permission_url, token_url, oauth2_scope, redirect_uri, client_id "
+        "and client_secret",
+        "oauth2_proxy_login_failed",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"), EMAILPROXY_TABLE, ids=[t[1] + ":" + t[0][-40:] for t in EMAILPROXY_TABLE]
+)
+def test_emailproxy_texts(text, kind):
+    found = classify(text, relayhost=LOOPBACK, status="deferred")
+    assert (found.kind, found.side) == (kind, S)
+    assert found.fix and found.title
+
+
+def test_emailproxy_fixes_point_at_the_journal_and_the_secrets():
+    login = classify(EMAILPROXY_TABLE[0][0], relayhost=LOOPBACK)
+    assert "journalctl -u lms-mail-emailproxy" in login.fix
+    assert "postfix_relay_oauth2_client_secret" in login.fix
+    refresh = classify(EMAILPROXY_TABLE[5][0], relayhost=LOOPBACK)
+    assert "postfix_relay_oauth2_refresh_token" in refresh.fix
+    # Microsoft's replies to a password login stay theirs when they pass through emailproxy
+    assert classify(
+        "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 5.7.8 Error: authentication "
+        "failed: 5.7.30 Basic authentication is not supported for Client Submission",
+        relayhost=LOOPBACK,
+    ).kind == ("basic_auth_disabled")
