@@ -33,6 +33,8 @@ lint: venv
 	python tests/sanity/run.py
 
 unit: venv host lab
+	# tests/operator's fresh controller installs from it, not from the network
+	python tests/operator/wheelhouse.py
 	pytest
 
 molecule: venv lab
