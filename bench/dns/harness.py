@@ -46,6 +46,7 @@ from tests.dns.emulator_fixtures import filler_rows
 REPO = Path(__file__).resolve().parents[2]
 COMMAND = ".venv/bin/python bench/dns/run.py"
 PLAYBOOK_TIMEOUT = 300
+SLOW_SECONDS = 5.0  # a tool slower than this per task is run alone once, not module_repeat times
 
 
 # -- nothing leaves this machine ---------------------------------------------------------------------
@@ -105,6 +106,7 @@ class RunResult:
     task_seconds: float
     playbook_seconds: float
     detail: dict[str, int]
+    payload: Path | None = None  # the module as Ansible sent it (AnsiballZ), when kept
 
 
 def _seconds(duration: dict[str, str]) -> float:
@@ -130,13 +132,15 @@ class Runner:
         for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_TOKEN", "DIGITALOCEAN_TOKEN", "DO_API_TOKEN"):
             self.base_env.pop(name, None)
 
-    def run(self, target: Target, tool: Tool, proxy: CountingDnsProxy) -> RunResult:
+    def run(self, target: Target, tool: Tool, proxy: CountingDnsProxy, keep: bool = False) -> RunResult:
+        """One ansible-playbook run of the tool's task; with keep, the module's payload is kept
+        (ANSIBLE_KEEP_REMOTE_FILES) for run_payload."""
         playbook = self.workdir / "play.yml"
         play = {
             "hosts": "localhost",
             "connection": "local",
             "gather_facts": False,
-            # the controller's venv: the modules need its dnspython, cloudflare, digitalocean
+            # the controller's venv: the modules need its dnspython and requests
             "vars": {"ansible_python_interpreter": sys.executable},
             "tasks": [{"name": tool.label, tool.module: tool.args}],
         }
@@ -144,6 +148,10 @@ class Runner:
         env = dict(self.base_env)
         if tool.patched:
             env["ANSIBLE_COLLECTIONS_PATH"] = f"{self.patched_path}:{REPO / 'collections'}"
+        kept = Path(tempfile.mkdtemp(prefix="kept-", dir=self.workdir)) if keep else None
+        if kept is not None:
+            env["ANSIBLE_KEEP_REMOTE_FILES"] = "1"
+            env["ANSIBLE_REMOTE_TMP"] = str(kept)
         target.clear_counts()
         proxy.clear()
         started = time.perf_counter()
@@ -178,7 +186,28 @@ class Runner:
             task_seconds=round(_seconds(task["task"]["duration"]), 3),
             playbook_seconds=round(elapsed, 3),
             detail=counts.detail,
+            payload=next(iter(sorted(kept.glob("**/AnsiballZ_*.py"))), None) if kept else None,
         )
+
+    def run_payload(self, payload: Path) -> tuple[float, dict[str, Any]]:
+        """The kept module payload run alone by the same Python, as Ansible runs it on localhost:
+        the module's own time (interpreter start, imports, its requests), without Ansible's
+        controller around it. Its arguments are inside it."""
+        started = time.perf_counter()
+        process = subprocess.run(
+            [sys.executable, str(payload)],
+            cwd=self.workdir,
+            env=self.base_env,
+            capture_output=True,
+            text=True,
+            timeout=PLAYBOOK_TIMEOUT,
+        )
+        elapsed = time.perf_counter() - started
+        try:
+            result = json.loads(process.stdout)
+        except ValueError:
+            result = {"failed": True, "msg": (process.stdout + process.stderr)[-500:]}
+        return round(elapsed, 3), result
 
 
 # -- the benchmark -----------------------------------------------------------------------------------
@@ -210,19 +239,66 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 3)
 
 
-def _ratio(a: float, b: float) -> float | None:
-    return round(a / b, 2) if b else None
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
 
 
-def bench_case(
-    runner: Runner, target: Target, scenario: Scenario, tool: Tool, proxy: CountingDnsProxy, repeat: int
+def bench_target(
+    runner: Runner,
+    target: Target,
+    scenario: Scenario,
+    tools: list[Tool],
+    proxy: CountingDnsProxy,
+    repeat: int,
+    module_repeat: int,
+) -> list[dict[str, Any]]:
+    """Every tool of one back end, `repeat` times each, interleaved: repetition n runs each tool
+    (the apex reset, then its two runs) before repetition n+1 starts, in an order rotated every
+    repetition. On a machine shared with other work a slow minute then slows every tool alike,
+    instead of whichever tool happened to be running, so the ratios stay fair.
+
+    Then the module alone: the payloads Ansible sent in the first repetition, run `module_repeat`
+    times each in the same interleaved way (reset, first run, no-op run). A tool whose first run
+    took more than SLOW_SECONDS of task time is run alone once only."""
+    repetitions: dict[str, list[list[RunResult]]] = {tool.label: [] for tool in tools}
+    outcomes: dict[str, list[dict[str, Any]]] = {tool.label: [] for tool in tools}
+    for rep in range(repeat):
+        shift = rep % len(tools)
+        for tool in tools[shift:] + tools[:shift]:
+            print(
+                f"[{scenario.name}] {target.name}: {tool.label} ({rep + 1}/{repeat})",
+                file=sys.stderr,
+                flush=True,
+            )
+            target.reset(scenario)
+            repetitions[tool.label].append([runner.run(target, tool, proxy, keep=rep == 0) for _ in range(2)])
+            outcomes[tool.label].append(outcome(scenario, target.apex_txt()))
+    alone: dict[str, list[list[tuple[float, dict[str, Any]]]]] = {tool.label: [] for tool in tools}
+    for rep in range(module_repeat):
+        shift = rep % len(tools)
+        for tool in tools[shift:] + tools[:shift]:
+            first = repetitions[tool.label][0][0]
+            if first.payload is None or (rep > 0 and first.task_seconds > SLOW_SECONDS):
+                continue
+            print(
+                f"[{scenario.name}] {target.name}: {tool.label} alone ({rep + 1}/{module_repeat})",
+                file=sys.stderr,
+                flush=True,
+            )
+            target.reset(scenario)
+            alone[tool.label].append([runner.run_payload(first.payload) for _ in range(2)])
+    return [
+        case(target, tool, repetitions[tool.label], outcomes[tool.label], alone[tool.label]) for tool in tools
+    ]
+
+
+def case(
+    target: Target,
+    tool: Tool,
+    repetitions: list[list[RunResult]],
+    outcomes: list[dict[str, Any]],
+    alone: list[list[tuple[float, dict[str, Any]]]],
 ) -> dict[str, Any]:
-    repetitions: list[list[RunResult]] = []
-    outcomes = []
-    for _ in range(repeat):
-        target.reset(scenario)
-        repetitions.append([runner.run(target, tool, proxy) for _ in range(2)])
-        outcomes.append(outcome(scenario, target.apex_txt()))
     runs = []
     for index in range(2):
         results = [rep[index] for rep in repetitions]
@@ -244,6 +320,15 @@ def bench_case(
                 "playbook_seconds": _median([r.playbook_seconds for r in results]),
                 "task_seconds_all": [r.task_seconds for r in results],
                 "playbook_seconds_all": [r.playbook_seconds for r in results],
+                # the fastest of the runs alone, as timeit reports: on a machine shared with other
+                # work a slower run measures the others' load, not the module
+                "module_seconds": min(a[index][0] for a in alone) if alone else None,
+                "module_seconds_median": _median([a[index][0] for a in alone]) if alone else None,
+                "module_seconds_all": [a[index][0] for a in alone],
+                # the module alone must do what it did under ansible-playbook
+                "module_changed_all": [
+                    None if a[index][1].get("failed") else bool(a[index][1].get("changed")) for a in alone
+                ],
             }
         )
     return {
@@ -265,13 +350,13 @@ def ratios(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for lms in (c for c in cases if c["lms"]):
         for other in (c for c in cases if c["provider"] == lms["provider"] and not c["lms"]):
             entry: dict[str, Any] = {"provider": lms["provider"], "community": other["tool"]}
-            for key in ("requests", "task_seconds", "playbook_seconds"):
+            for key in ("requests", "task_seconds", "playbook_seconds", "module_seconds"):
                 for index in range(2):
                     entry[f"{key}_run{index + 1}"] = _ratio(
                         other["runs"][index][key], lms["runs"][index][key]
                     )
                 entry[f"{key}_both"] = _ratio(
-                    sum(r[key] for r in other["runs"]), sum(r[key] for r in lms["runs"])
+                    sum(r[key] or 0 for r in other["runs"]), sum(r[key] or 0 for r in lms["runs"])
                 )
             out.append(entry)
     return out
@@ -293,6 +378,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=10_000, help="filler records in the zone")
     parser.add_argument(
         "--repeat", type=int, default=3, help="repetitions of every case; times are medians (default 3)"
+    )
+    parser.add_argument(
+        "--module-repeat",
+        type=int,
+        default=7,
+        help="runs of each module alone (its kept payload, no ansible-playbook around it); default 7",
     )
     parser.add_argument("--results", type=Path, default=REPO / "bench" / "results", help="output directory")
     args = parser.parse_args(argv)
@@ -327,11 +418,10 @@ def main(argv: list[str] | None = None) -> int:
                 for scenario in SCENARIOS:
                     cases = []
                     for target in targets:
-                        for tool in target.tools(scenario):
-                            print(
-                                f"[{scenario.name}] {target.name}: {tool.label}", file=sys.stderr, flush=True
-                            )
-                            cases.append(bench_case(runner, target, scenario, tool, proxy, args.repeat))
+                        tools = list(target.tools(scenario))
+                        cases += bench_target(
+                            runner, target, scenario, tools, proxy, args.repeat, args.module_repeat
+                        )
                     scenarios.append(
                         {
                             "name": scenario.name,
@@ -358,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         "filler_records": args.records,
         "zone_records": zone,
         "repeat": args.repeat,
+        "module_repeat": args.module_repeat,
         "egress_attempts": guard.attempts,
         "scenarios": scenarios,
     }

@@ -15,7 +15,6 @@ import importlib
 import re
 import sys
 import traceback
-from importlib import metadata
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,10 +58,23 @@ class MissingLibrary(Exception):
 
 
 def installed_version(package: str) -> str | None:
+    # imported here: importlib.metadata costs about 20 ms, and a module that imports fine
+    # names its version itself (module_version)
+    from importlib import metadata
+
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
+
+
+def module_version(module: object) -> str | None:
+    """The version an imported library states itself (requests.__version__, dns.version.version)."""
+    for attribute in ("__version__", "version"):
+        value = getattr(module, attribute, None)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def check(name: str, version: str | None = None) -> None:
@@ -70,7 +82,7 @@ def check(name: str, version: str | None = None) -> None:
     version overrides the installed one (for the tests)."""
     library = LIBRARIES[name]
     try:
-        importlib.import_module(library.module)
+        module = importlib.import_module(library.module)
     except ImportError as exc:
         installed = installed_version(library.package)
         if installed is not None:
@@ -81,7 +93,7 @@ def check(name: str, version: str | None = None) -> None:
         else:
             problem = f"{library.package} is not installed"
         raise MissingLibrary(library, problem, traceback.format_exc()) from None
-    found = version or installed_version(library.package)
+    found = version or module_version(module) or installed_version(library.package)
     parsed = _parse(found)
     if parsed is None:
         return  # a build without metadata (a vendored copy): it imported, trust it
