@@ -11,12 +11,14 @@ include target's zone is in the emulator, so nothing leaves this machine.
 
 from __future__ import annotations
 
+import email.utils
 import time
 from typing import Any
 
 import pytest
 from ansible_collections.lms.mail.plugins.module_utils.dns_cloudflare import CloudflareProvider
 from ansible_collections.lms.mail.plugins.module_utils.dns_digitalocean import DigitalOceanProvider
+from ansible_collections.lms.mail.plugins.module_utils.dns_http import retry_delay
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import RateLimited
 
 from tests.dns.emulators.cloudflare import _txt_strings
@@ -230,3 +232,40 @@ def test_a_write_that_never_answers_fails_clearly_and_leaves_no_half_record(back
     assert zone_dump(backend) in (before, _merged_dump(before))
     backend.api.faults.clear()
     assert_converges(backend)
+
+
+def test_a_create_that_never_answers_is_one_record_once_the_api_has_caught_up(no_spf: Backend) -> None:
+    backend = no_spf
+    before = zone_dump(backend)
+    wanted = "v=spf1 ip4:203.0.113.10 ~all"
+    # the POST is carried out 0.8 s later, long after the client gave up on it
+    backend.api.inject(delay=0.8, times=1, method="POST")
+    result = run_module("spf_record", spf(backend, mechanisms=["ip4:203.0.113.10"], timeout=0.3))
+    if isinstance(backend, CloudflareBackend):
+        # repeated: whichever of the two is carried out second is refused as identical
+        assert result["changed"] is True and not result.get("failed"), result
+    else:
+        # never repeated (DigitalOcean would hold it twice); the failure says what to do
+        assert result.get("failed") is True and result["error"] == "ApiTimeout", result
+        assert "DigitalOcean did not answer within 0.3 s" in result["msg"] and "tried once" in result["msg"]
+        assert "may or may not have been applied" in result["msg"]
+    settle(1.2)
+    assert zone_dump(backend) == sorted([*before, (DOMAIN, "TXT", wanted)])
+    again = run_module("spf_record", spf(backend, mechanisms=["ip4:203.0.113.10"]))
+    assert again["changed"] is False and not again.get("failed"), again
+
+
+@pytest.mark.parametrize(
+    ("header", "low", "high"),
+    [("2", 2.0, 2.0), ("0.25", 0.25, 0.25), ("3600", 60.0, 60.0), ("soon", 0.5, 0.5), (None, 0.5, 0.5)],
+)
+def test_retry_after_in_seconds_or_garbage(header: str | None, low: float, high: float) -> None:
+    # capped at a minute; a value that is no number and no date falls back to the backoff
+    response = type("Answer", (), {"headers": {} if header is None else {"Retry-After": header}})()
+    assert low <= retry_delay(response, 0) <= high
+
+
+def test_retry_after_as_an_http_date() -> None:
+    when = email.utils.formatdate(time.time() + 3, usegmt=True)
+    response = type("Answer", (), {"headers": {"Retry-After": when}})()
+    assert 1.5 <= retry_delay(response, 0) <= 3.0
