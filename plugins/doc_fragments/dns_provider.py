@@ -74,6 +74,11 @@ notes:
   - Records the module does not own at the same name (other TXT values such as site
     verifications) are never changed. Records are added, updated and deleted one value at a
     time, never as a whole set.
+  - Cloudflare and DigitalOcean - an answer 429 (Too Many Requests), a 5xx or none within
+    O(timeout) is retried up to 3 times, waiting as Retry-After says (at most 60 s a time, 90 s
+    in all); then the module fails, naming the provider, the status and the retries. On DigitalOcean
+    a create answered 5xx or not at all is not repeated (it may have been applied, and a repeat
+    would add the record twice); the message says to run again (the module reads first).
 """
 
     RESOLVER = r"""
