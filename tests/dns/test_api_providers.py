@@ -1,5 +1,5 @@
 """The cases where CloudflareProvider and DigitalOceanProvider must behave alike, each run against
-its own emulator through its real SDK. What only one of them does (Cloudflare's quoted strings
+its own emulator through its real HTTP client. What only one of them does (Cloudflare's quoted strings
 and identical-record answer, DigitalOcean's relative names, end-point guard and droplet PTR) is
 in test_cloudflare_provider.py and test_digitalocean_provider.py."""
 

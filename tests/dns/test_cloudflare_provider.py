@@ -1,4 +1,4 @@
-"""CloudflareProvider driven through the real `cloudflare` SDK against the local v4 emulator."""
+"""CloudflareProvider (Cloudflare's v4 API over requests) against the local v4 emulator."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def test_500_then_success(api: CloudflareEmulator, cf: CloudflareProvider) -> No
 def test_a_create_applied_before_a_500_is_not_duplicated(
     api: CloudflareEmulator, cf: CloudflareProvider
 ) -> None:
-    # The SDK repeats the POST after the 500; Cloudflare refuses the repeat as identical.
+    # The provider repeats the POST after the 500; Cloudflare refuses the repeat as identical.
     zone = cf.find_zone(ZONE)
     api.inject(status=500, retry_after=0.05, times=1, method="POST", after=True)
     created = cf.create_record(zone, Record(name=ZONE, type="TXT", value=SPF))

@@ -1,4 +1,4 @@
-"""lms.mail.dns over the Cloudflare and DigitalOcean API emulators, driven by the real SDKs: the
+"""lms.mail.dns over the Cloudflare and DigitalOcean API emulators, driven by the real providers: the
 zones on Cloudflare, the reverse DNS on DigitalOcean (the droplet's name), each provider with
 its own token from the controller's environment. No secret is in the tasks then, so they are
 not no_log: the modules' own item labels and --diff stay visible."""

@@ -1,7 +1,8 @@
 """Local stand-ins for the Cloudflare v4 and DigitalOcean v2 HTTP APIs, bound to 127.0.0.1.
 
-They are driven by the real clients (the cloudflare SDK; requests for DigitalOcean's v2 API) so
-that the providers are tested against the requests actually sent, never against a real API host.
+They are driven by the providers' real HTTP client (requests, through plugins/module_utils/
+dns_http.py) so that the providers are tested against the requests actually sent, never against a
+real API host.
 """
 
 from .cloudflare import CloudflareEmulator

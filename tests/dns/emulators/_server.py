@@ -167,7 +167,7 @@ def _make_handler(
     dispatch: Callable[[str, str, bytes, dict[str, str]], tuple[Response, LoggedRequest]],
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs; the SDKs pool connections
+        protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs; requests pools connections
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

@@ -2,7 +2,7 @@
 API shape: zones, DNS records with page/per_page and result_info, exact-name and type filters,
 the v4 envelope {"success", "errors", "messages", "result"} and its error bodies.
 
-The official SDK talks to it through `base_url=<origin>/client/v4`. State is in memory; tests seed
+The provider talks to it through `api_base_url=<origin>/client/v4`. State is in memory; tests seed
 it directly (seed_records takes 10,000 records in milliseconds) and read the request log.
 """
 
