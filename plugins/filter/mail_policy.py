@@ -175,6 +175,103 @@ def postfix_main_cf_problems(
     return problems
 
 
+# The signing smtpd of postfix_milter_mode after_queue listens here and nowhere else.
+_LOOPBACK_LISTENERS = ("127.0.0.1", "[::1]")
+# Loopback networks, the only clients the signing smtpd takes mail from.
+_LOOPBACK_NETWORKS = ("127.0.0.0/8", "[::1]/128")
+
+
+def _port_problem(port: object, milters: list) -> str:
+    if isinstance(port, bool) or not re.fullmatch(r"[0-9]{1,5}", str(port)) or not 0 < int(str(port)) < 65536:
+        return f"postfix_milter_reinject_port must be a port number from 1 to 65535, not {port!r}"
+    if int(str(port)) == 25 or any(str(m).endswith(f":{port}") for m in milters):
+        return (
+            f"postfix_milter_reinject_port {port} is taken (by smtpd on port 25 or by a milter in "
+            "postfix_milters): choose a free loopback port such as 10026"
+        )
+    return ""
+
+
+def postfix_signing_problems(
+    main_cf: dict,
+    extra: dict | None = None,
+    mode: str = "after_queue",
+    milters: list | None = None,
+    port: object = 10026,
+    listener: str = "",
+    smtpd_options: dict | None = None,
+    content_filter: str = "",
+) -> list[str]:
+    """Problems of the path mail takes through the milters (postfix_milter_mode), in main.cf as it
+    will be written (after postfix_main_cf_extra) and in the signing smtpd of master.cf:
+    mail is always taken when Moodle hands it over, it leaves only through the signer (after_queue),
+    and the signing smtpd is reachable from loopback only and relays for nobody else."""
+    extra, milters, smtpd_options = extra or {}, milters or [], smtpd_options or {}
+    if not milters:
+        return []
+    if mode not in ("after_queue", "inline"):
+        return [f"postfix_milter_mode must be after_queue or inline, not {mode!r}"]
+    problems = []
+    overrides = "receive_override_options"
+    if mode == "inline":
+        action = str(main_cf.get("milter_default_action", "tempfail"))
+        if action != "accept":
+            problems.append(
+                f"{_source('milter_default_action', extra, 'postfix_milter_mode')}: with postfix_milter_mode "
+                f"inline, milter_default_action must stay accept, not {action!r}: a silent signer would turn "
+                "Moodle's mail away, and Moodle does not retry. To hold mail while the signer is away, use "
+                "postfix_milter_mode after_queue"
+            )
+        if "no_milters" in _tokens(main_cf.get(overrides, "")):
+            source = _source(overrides, extra, "postfix_main_cf_extra")
+            problems.append(f"{source}: no_milters would send every message unsigned")
+        return problems
+
+    for name in ("smtpd_milters", "non_smtpd_milters"):
+        if _tokens(main_cf.get(name, "")):
+            problems.append(
+                f"{_source(name, extra, 'postfix_main_cf_extra')}: with postfix_milter_mode after_queue the "
+                f"milters run in the signing smtpd only; {name} in main.cf would run them while Moodle hands "
+                "mail over. List them in postfix_milters"
+            )
+    if str(main_cf.get("content_filter", "")) != content_filter:
+        problems.append(
+            f"{_source('content_filter', extra, 'postfix_main_cf_extra')}: content_filter is the role's "
+            f"({content_filter}) with postfix_milter_mode after_queue: another value would send mail past "
+            "the signer"
+        )
+    port_problem = _port_problem(port, milters)
+    if port_problem:
+        problems.append(port_problem)
+    host = listener.rsplit(":", 1)[0]
+    if host not in _LOOPBACK_LISTENERS or listener != f"{host}:{port}":
+        problems.append(f"the signing smtpd must listen on loopback only ({listener!r})")
+    expected = {
+        "content_filter": "",
+        "milter_default_action": "tempfail",
+        "smtpd_milters": ",".join(milters),
+        "non_smtpd_milters": "",
+    }
+    for name, value in expected.items():
+        if str(smtpd_options.get(name)) != value:
+            problems.append(f"the signing smtpd needs {name}={value}, not {smtpd_options.get(name)!r}")
+    networks = _tokens(smtpd_options.get("mynetworks", ""))
+    if not networks or any(n not in _LOOPBACK_NETWORKS for n in networks):
+        problems.append(
+            f"the signing smtpd may trust loopback only, not mynetworks={smtpd_options.get('mynetworks')!r}"
+        )
+    for name in ("smtpd_client_restrictions", "smtpd_relay_restrictions"):
+        problem = restriction_problem(smtpd_options.get(name, ""))
+        if problem:
+            problems.append(f"the signing smtpd's {name} = {smtpd_options.get(name)}: {problem}")
+    for name, value in smtpd_options.items():
+        if not _POSTFIX_NAME.fullmatch(str(name)) or re.search(r"[\s\x00-\x1f\x7f]", str(value)):
+            problems.append(
+                f"the signing smtpd's option {name!r} must be one word (master.cf -o {name}=VALUE)"
+            )
+    return problems
+
+
 def network_list_problems(values: object, var: str, allow_wide: bool, allow_var: str) -> list[str]:
     """Problems of a list of networks or addresses (dkim_trusted_hosts)."""
     if not isinstance(values, list):
@@ -313,5 +410,6 @@ class FilterModule:
             "opendkim_conf_problems": opendkim_conf_problems,
             "sasl_credential_problems": sasl_credential_problems,
             "planted_paths": planted_paths,
+            "postfix_signing_problems": postfix_signing_problems,
             "message_size_problems": message_size_problems,
         }
