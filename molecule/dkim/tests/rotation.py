@@ -74,7 +74,7 @@ def keys(selector: str, ed25519: bool) -> list[tuple[str, str]]:
 def current_and_next(sut, host) -> tuple[dict[str, str], str]:
     """The selector each domain signs with now, and a new one for the next rotation:
     the platform's release and the next number (bookworm1 -> bookworm2)."""
-    current = json.loads(sut.file("/etc/dkimkeys/lms-mail-selectors.json").content_string)
+    current = json.loads(sut.file("/var/lib/lms-mail/dkim-selectors.json").content_string)
     assert sorted(current) == DOMAINS
     number = max(int(re.search(r"(\d+)$", s).group(1)) for s in current.values())
     return current, f"{host.backend.host.rsplit('-', 1)[1]}{number + 1}"

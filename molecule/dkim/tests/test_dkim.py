@@ -32,19 +32,20 @@ def records(host):
     return {r["name"]: r for r in exported(host) if r["signing"]}
 
 
-def test_one_key_per_domain_and_algorithm_opendkim_only(sut, records, ed25519):
+def test_one_key_per_domain_and_algorithm_root_s_read_by_opendkim_only(sut, records, ed25519):
     algorithms = ["ed25519", "rsa"] if ed25519 else ["rsa"]
     assert sorted((r["domain"], r["algorithm"]) for r in records.values()) == sorted(
         (d, a) for d in DOMAINS for a in algorithms
     )
     assert len({r["value"] for r in records.values()}) == len(records), "each key is its own"
+    # opendkim reads, never writes: it can plant nothing that root would write through
     top = sut.file("/etc/dkimkeys")
-    assert (top.user, top.mode) == ("opendkim", 0o700)
+    assert (top.user, top.group, top.mode) == ("root", "opendkim", 0o750)
     for record in records.values():
         directory = sut.file(f"/etc/dkimkeys/{record['domain']}")
-        assert (directory.user, directory.group, directory.mode) == ("opendkim", "opendkim", 0o700)
+        assert (directory.user, directory.group, directory.mode) == ("root", "opendkim", 0o750)
         key = sut.file(f"/etc/dkimkeys/{record['domain']}/{record['selector']}.private")
-        assert (key.user, key.group, key.mode) == ("opendkim", "opendkim", 0o600)
+        assert (key.user, key.group, key.mode) == ("root", "opendkim", 0o640)
         assert key.content_string.startswith("-----BEGIN PRIVATE KEY-----")
         if record["algorithm"] == "rsa":
             assert record["value"].startswith("v=DKIM1; k=rsa; p=MIIBIjAN"), "a 2048-bit RSA key"
@@ -108,7 +109,7 @@ def test_message_arrives_signed_with_its_domains_keys(sut, records, ed25519, dom
 
 def test_imported_key_is_kept_as_given(sut, host):
     """A migration: the old server's key is imported for its selector (here as the next
-    selector, so signing is left alone), stored 0600 for opendkim, and its record exported.
+    selector, so signing is left alone), stored root's 0640 for opendkim to read, and its record exported.
     On one platform: the import is the role's and openssl's, whatever the release (and the
     scenario is the longest lane)."""
     import base64
@@ -135,7 +136,7 @@ def test_imported_key_is_kept_as_given(sut, host):
     run = lab.converge(SCENARIO, host.backend.host, json.dumps(extra))
     assert pem.split("\n")[1] not in run.stdout + run.stderr, "the private key was printed"
     stored = sut.file("/etc/dkimkeys/teachers.test/migrated.private")
-    assert (stored.user, stored.mode) == ("opendkim", 0o600)
+    assert (stored.user, stored.group, stored.mode) == ("root", "opendkim", 0o640)
     assert stored.content_string.strip() == pem.strip()
     migrated = [r for r in exported(host) if r["name"] == "migrated._domainkey.teachers.test"]
     assert [(r["value"], r["signing"]) for r in migrated] == [(f"v=DKIM1; k=rsa; p={public}", False)]

@@ -1,8 +1,10 @@
-"""/etc/dkimkeys/DOMAIN is opendkim's: whoever has opendkim's rights can replace a key with a link
-(to a root-owned file) or a domain's directory with a link (to a root-owned directory). The next
-run, as root, must refuse before any change and leave the link's target exactly as it was
-(before the fix it made the target opendkim's, 0600). Checked on one platform: the check is the
-role's, whatever the release."""
+"""/etc/dkimkeys is root's, readable by opendkim (root:opendkim 0750, keys 0640): opendkim can
+plant nothing there. Before, the directories were opendkim's, and whoever had opendkim's rights
+could replace a key with a link (to a root-owned file) or a domain's directory with a link (to a
+root-owned directory), or the selector state root kept there. A link left from that time must be
+refused before any change, its target left exactly as it was; the state of that time is moved to
+root's /var/lib/lms-mail only if root wrote it. Checked on one platform: the checks are the role's,
+whatever the release."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from tests import lab
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = "/etc/lms-mail-planted-target"
 TARGET_DIR = "/etc/lms-mail-planted-dir"
+STATE = "/var/lib/lms-mail/dkim-selectors.json"
+OLD_STATE = "/etc/dkimkeys/lms-mail-selectors.json"
+AS_OPENDKIM = "setpriv --reuid=opendkim --regid=opendkim --clear-groups -- "
 
 
 @pytest.fixture
@@ -23,15 +28,23 @@ def sut(host):
     return lab.validation_instance(host)
 
 
-# Replace PATH by a link to TARGET, as opendkim: mv keeps the original to put back afterwards.
-PLANT = 'mv "$1" "$1.saved" && ln -s "$2" "$1"'
+def selectors(sut) -> dict:
+    return json.loads(sut.file(STATE).content_string)
 
 
-def plant_as_opendkim(sut, path: str, target: str) -> None:
-    run = sut.run(
-        "setpriv --reuid=opendkim --regid=opendkim --clear-groups -- sh -c %s sh %s %s", PLANT, path, target
+def old_layout(sut) -> None:
+    """The key directory as runs before this layout left it: opendkim's, the state inside it."""
+    sut.check_output("mv %s %s", STATE, OLD_STATE)
+    sut.check_output(
+        "find /etc/dkimkeys -type d -exec chown opendkim:opendkim {} + -exec chmod 0700 {} + "
+        "&& find /etc/dkimkeys -name '*.private' -exec chown opendkim:opendkim {} + -exec chmod 0600 {} +"
     )
-    assert run.rc == 0, run.stderr
+
+
+def plant(sut, path: str, target: str) -> None:
+    """A link where the role reads or writes, left from the time opendkim owned the directory
+    (mv keeps the original to put back afterwards)."""
+    sut.check_output('mv "%s" "%s.saved" && ln -s "%s" "%s"', path, path, target, path)
 
 
 def put_back(sut, path: str, target: str) -> None:
@@ -42,21 +55,34 @@ def owner_and_mode(sut, path: str) -> str:
     return sut.check_output("stat -c '%%U:%%G %%a %%h' %s", path)
 
 
-def refused_and_untouched(sut, host, target: str) -> None:
+def refused_and_untouched(sut, host, target: str, expected: str = "may have planted it") -> None:
     before = owner_and_mode(sut, target)
     run = lab.converge(SCENARIO, host.backend.host, check=False)
     output = " ".join((run.stdout + run.stderr).split())
     assert run.returncode != 0, output[-2000:]
-    assert "may have planted it" in output, output[-3000:]
+    assert expected in output, output[-3000:]
     assert lab.recap(run, host.backend.host)["changed"] == 0, output[-3000:]
     assert owner_and_mode(sut, target) == before == "root:root 640 1"
 
 
+def test_opendkim_can_plant_nothing_in_the_key_directories(sut):
+    key = sut.check_output("ls /etc/dkimkeys/school.test/*.private").split()[0]
+    for attempt in (
+        "ln -s /etc/shadow /etc/dkimkeys/school.test/planted.private",
+        f"mv {key} {key}.saved",
+        "ln -s /etc /etc/dkimkeys/planted.test",
+        f"ln -s /etc/shadow {OLD_STATE}",
+    ):
+        run = sut.run(AS_OPENDKIM + attempt)
+        assert run.rc != 0 and "Permission denied" in run.stderr, (attempt, run.stdout, run.stderr)
+    # and it still reads its keys: the signer runs (the signatures are test_dkim's)
+    assert sut.run(AS_OPENDKIM + "cat %s", key).stdout.startswith("-----BEGIN PRIVATE KEY-----")
+
+
 def test_a_key_replaced_by_a_link_is_refused(sut, host):
-    selector = json.loads(sut.file("/etc/dkimkeys/lms-mail-selectors.json").content_string)["school.test"]
-    key = f"/etc/dkimkeys/school.test/{selector}.private"
+    key = f"/etc/dkimkeys/school.test/{selectors(sut)['school.test']}.private"
     sut.check_output("install -o root -g root -m 0640 /dev/null %s", TARGET)
-    plant_as_opendkim(sut, key, TARGET)
+    plant(sut, key, TARGET)
     try:
         refused_and_untouched(sut, host, TARGET)
     finally:
@@ -67,7 +93,7 @@ def test_a_domain_directory_replaced_by_a_link_is_refused(sut, host):
     directory = "/etc/dkimkeys/teachers.test"
     sut.check_output("install -d -o root -g root -m 0750 %s", TARGET_DIR)
     sut.check_output("install -o root -g root -m 0640 /dev/null %s/inside", TARGET_DIR)
-    plant_as_opendkim(sut, directory, TARGET_DIR)
+    plant(sut, directory, TARGET_DIR)
     try:
         before = owner_and_mode(sut, TARGET_DIR)
         refused_and_untouched(sut, host, f"{TARGET_DIR}/inside")
@@ -75,3 +101,33 @@ def test_a_domain_directory_replaced_by_a_link_is_refused(sut, host):
         assert sut.check_output("ls %s", TARGET_DIR) == "inside"
     finally:
         put_back(sut, directory, TARGET_DIR)
+
+
+def test_the_old_layout_is_taken_over_its_state_moved_only_if_root_wrote_it(sut, host):
+    """A host of an earlier run: keys and selector state in opendkim's directory. First opendkim
+    swaps root's state for a link to a file naming a selector of its choice: the role reads
+    nothing through it and changes nothing. Without the link, one run makes the directories
+    root's (0750) and the keys 0640, both readable by opendkim, and moves root's state to
+    /var/lib/lms-mail, the selectors unchanged."""
+    current = selectors(sut)
+    old_layout(sut)
+    sut.check_output("install -o root -g root -m 0640 /dev/null %s", TARGET)
+    sut.check_output('echo \'{"school.test": "chosen"}\' > %s', TARGET)
+    run = sut.run(AS_OPENDKIM + "sh -c %s", f"mv {OLD_STATE} {OLD_STATE}.saved && ln -s {TARGET} {OLD_STATE}")
+    assert run.rc == 0, run.stderr
+    try:
+        refused_and_untouched(sut, host, TARGET, f"{OLD_STATE}: Too many levels of symbolic links")
+        assert "chosen" not in sut.file("/etc/opendkim/SigningTable").content_string
+    finally:
+        sut.check_output("rm -f %s %s && mv %s.saved %s", OLD_STATE, TARGET, OLD_STATE, OLD_STATE)
+
+    lab.converge(SCENARIO, host.backend.host)
+    assert not sut.file(OLD_STATE).exists
+    assert selectors(sut) == current
+    assert owner_and_mode(sut, STATE) == "root:root 600 1"
+    assert owner_and_mode(sut, "/var/lib/lms-mail") == "root:root 700 2"
+    found = sut.check_output(
+        "find /etc/dkimkeys \\( -type d -o -name '*.private' \\) -printf '%%u:%%g %%m %%y\\n' | sort -u"
+    ).splitlines()
+    assert found == ["root:opendkim 640 f", "root:opendkim 750 d"]
+    assert sut.service("opendkim").is_running

@@ -81,8 +81,8 @@ def test_every_message_verifies_before_during_and_after_a_rotation(sut, host, ed
             assert not sut.file(f"/etc/dkimkeys/{domain}/{key}.private").exists
         for key, key_type in keys(new, ed25519):
             assert published(f"{key}._domainkey.{domain}")[0].startswith(f"v=DKIM1; k={key_type}; p=")
-            assert sut.file(f"/etc/dkimkeys/{domain}/{key}.private").mode == 0o600
-    assert json.loads(sut.file("/etc/dkimkeys/lms-mail-selectors.json").content_string) == dict.fromkeys(
+            assert sut.file(f"/etc/dkimkeys/{domain}/{key}.private").mode == 0o640
+    assert json.loads(sut.file("/var/lib/lms-mail/dkim-selectors.json").content_string) == dict.fromkeys(
         DOMAINS, new
     )
 

@@ -111,7 +111,7 @@ def test_rotation_with_records_published_by_hand(sut, host, cleanup_dns):
             assert f"{key}._domainkey.{domain} stays published until" in output
             assert sut.file(f"/etc/dkimkeys/{domain}/{key}.private").exists
 
-    waiting = json.loads(sut.file("/etc/dkimkeys/lms-mail-retiring.json").content_string)
+    waiting = json.loads(sut.file("/var/lib/lms-mail/dkim-retiring.json").content_string)
     assert sorted(r["name"] for r in waiting) == sorted(
         f"{k}._domainkey.{d}" for d in DOMAINS for k, _ in keys(old[d], True)
     )
@@ -132,6 +132,6 @@ def test_rotation_with_records_published_by_hand(sut, host, cleanup_dns):
             assert not sut.file(f"/etc/dkimkeys/{domain}/{key}.private").exists
         for key, _ in keys(new, True):
             assert published(f"{key}._domainkey.{domain}") == [records[f"{key}._domainkey.{domain}"]]
-    assert json.loads(sut.file("/etc/dkimkeys/lms-mail-retiring.json").content_string) == []
+    assert json.loads(sut.file("/var/lib/lms-mail/dkim-retiring.json").content_string) == []
     # nothing left to retire: a further run changes nothing
     assert "Remove by hand: " not in retire_only(name)
