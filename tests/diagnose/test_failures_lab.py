@@ -2,16 +2,29 @@
 side and its fix: through the lab relay that plays a public service (smtp.mailservice.test:587,
 SASL over STARTTLS, sender = login, 10240000-byte SIZE), a relay that does not resolve or does not
 answer, the lab MX's own size limit, this server's own size limit, and Postfix stopped while mail
-is handed over. One container, reconfigured case by case; only lab hosts are reached."""
+is handed over; and the lab MX refusing as receivers do: SPF failing for a domain whose SPF allows
+no host, a mailbox over its quota, a relay that rate-limits. One container, reconfigured case by
+case; only lab hosts are reached."""
 
 from __future__ import annotations
 
 import datetime
+import json
+import subprocess
 import time
 
 import pytest
 
-from tests.diagnose.mail_host import in_container, mail_host, mail_queue_info, podman, sendmail, sh, wait_for
+from tests.diagnose.mail_host import (
+    ansible_env,
+    in_container,
+    mail_host,
+    mail_queue_info,
+    podman,
+    sendmail,
+    sh,
+    wait_for,
+)
 from tests.lab import LAB, ROOT
 
 RELAY = LAB["lab_parts"]["relay"]["hostname"]
@@ -99,6 +112,84 @@ def test_a_failure_is_named_with_its_fix(host, case, conf, password, sender, siz
     assert (delivery["failure"]["kind"], delivery["failure"]["side"]) == (kind, side), delivery
     assert names in delivery["failure"]["fix"]
     assert kind in {f["kind"] for f in result["findings"]}
+
+
+# The lab MX as receivers refuse (lab/templates/mx-main.cf.j2): an SPF check that rejects on Fail
+# for one address, a mailbox over its Dovecot quota, and a listener that plays a relay allowing
+# one message per client and minute.
+SPF_FAIL_DOMAIN = "spf-fail." + LAB["lab_customer_domain"]  # its SPF: "v=spf1 -all"
+MX = LAB["lab_parts"]["mx"]["hostname"]
+RATE_LIMITED_CONF = (
+    f"postconf -e 'relayhost=[{MX}]:{LAB['lab_mx_rate_limited_port']}' smtp_sasl_auth_enable=no "
+    "smtp_tls_security_level=may smtp_tls_CAfile= message_size_limit=50000000"
+)
+RECEIVER_CASES = [
+    # (case, Postfix's settings, sender, recipient, messages, status, kind, side, the fix says)
+    ("a receiver that rejects mail whose SPF fails", DIRECT_CONF, f"noreply@{SPF_FAIL_DOMAIN}",
+     LAB["lab_mx_spf_strict_recipient"], 1, "bounced", "sender_authentication_rejected", "receiving",
+     "dns_provider"),
+    ("a full mailbox", DIRECT_CONF, "noreply@school.test", LAB["lab_mx_full_recipient"], 1, "bounced",
+     "mailbox_full", "receiving", "free their mailbox"),
+    ("a relay that rate-limits", RATE_LIMITED_CONF, "noreply@school.test", TO, 3, "deferred", "rate_limited",
+     "sending", "postfix_relay_per_minute_limit"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def spf_fail_domain():
+    """A sender domain whose SPF allows no host (published in the lab DNS over RFC 2136)."""
+    ns = LAB["lab_parts"]["dns"]
+    update = f'server {ns["ip"]}\nupdate {{}} {SPF_FAIL_DOMAIN}. 300 TXT "v=spf1 -all"\nsend\n'
+    added = in_container(
+        ns["container"], "nsupdate", "-k", "/etc/bind/lab-update.key", stdin=update.format("add")
+    )
+    assert added.returncode == 0, added.stderr
+    yield SPF_FAIL_DOMAIN
+    in_container(ns["container"], "nsupdate", "-k", "/etc/bind/lab-update.key", stdin=update.format("delete"))
+
+
+@pytest.mark.parametrize(
+    ("case", "conf", "sender", "recipient", "messages", "status", "kind", "side", "says"),
+    RECEIVER_CASES,
+    ids=[c[0] for c in RECEIVER_CASES],
+)
+def test_a_receiver_refusal_is_named_with_its_fix(
+    host, spf_fail_domain, case, conf, sender, recipient, messages, status, kind, side, says
+):
+    name, _ = host
+    moment = configure(name, conf)
+    for number in range(messages):
+        sendmail(name, sender, recipient, f"lms.mail diagnosis: {case} ({number + 1})")
+    wait_for_status(name, moment, status)
+    result = mail_queue_info(host, since(moment), f"recipient={recipient}")
+    failed = [d for d in result["deliveries"] if d["sender"] == sender and d["status"] == status]
+    assert failed, result["deliveries"]
+    failure = failed[0]["failure"]
+    assert (failure["kind"], failure["side"]) == (kind, side), failed[0]
+    assert says in failure["fix"]
+    assert kind in {f["kind"] for f in result["findings"]}
+
+
+def test_diagnose_names_the_full_mailbox_of_the_student_who_got_nothing(host, tmp_path):
+    name, inventory = host
+    full = LAB["lab_mx_full_recipient"]
+    moment = configure(name, DIRECT_CONF)
+    sendmail(name, "noreply@school.test", full, "lms.mail diagnosis: the student who got nothing")
+    wait_for_status(name, moment, "bounced")
+    run = subprocess.run(
+        ["ansible-playbook", "playbooks/diagnose.yml", "-i", str(inventory),
+         "-e", f"diagnose_recipient={full}", "-e", f"diagnose_{since(moment)}", "-e", "diagnose_dns=false",
+         "-e", f"diagnose_report_dir={tmp_path}"],
+        cwd=ROOT, env=dict(ansible_env(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default"),
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = json.loads((tmp_path / f"diagnose-{name}.json").read_text())
+    markdown = (tmp_path / f"diagnose-{name}.md").read_text()
+    assert [f["kind"] for f in report["findings"]] == ["mailbox_full"]
+    assert "the recipient's mailbox is full" in markdown
+    assert "552 5.2.2" in markdown and "Mailbox is full" in markdown
+    assert "Only the recipient can free their mailbox" in markdown
 
 
 def test_a_message_over_this_server_limit_is_refused_when_handed_over(host):
