@@ -347,6 +347,25 @@ TABLE = [
         R,
     ),
     ("552 5.2.2 Quota exceeded (mailbox for user is full)", "", "mailbox_full", R),
+    # -- Receivers' refusals produced in the lab (tests/diagnose/test_failures_lab.py), as this
+    #    server's Postfix logs them: policyd-spf rejecting on Fail, Dovecot's quota-status with its
+    #    documented quota_status_overquota, and smtpd_client_message_rate_limit
+    (
+        "host mx.students.test[10.89.231.25] said: 550 5.7.23 <spf-strict@students.test>: Recipient address "
+        "rejected: Message rejected due to: SPF fail - not authorized. Please see "
+        "http://www.openspf.net/Why?s=mfrom;id=noreply@spf-fail.school.test;ip=10.89.231.182;r=students.test "
+        "(in reply to RCPT TO command)",
+        "",
+        "sender_authentication_rejected",
+        R,
+    ),
+    (
+        "host mx.students.test[10.89.231.25] said: 552 5.2.2 <full@students.test>: Recipient address "
+        "rejected: Mailbox is full (in reply to RCPT TO command)",
+        "",
+        "mailbox_full",
+        R,
+    ),
 ]
 
 
