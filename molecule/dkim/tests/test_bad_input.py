@@ -47,6 +47,11 @@ CASES = {
         ['{"dkim_conf_extra": {"Canonicalization": "bogus/relaxed"}}'],
         "unknown canonicalization algorithm",
     ),
+    # passes the role's checks, refused by Postfix (postconf) in the candidate main.cf's validation
+    "value postfix refuses": (
+        ['{"postfix_main_cf_extra": {"smtpd_no_such_parameter": "yes"}}'],
+        "unused parameter",
+    ),
 }
 
 # The files the role writes, the keys, and the signer's process: a refused run leaves the
@@ -74,3 +79,12 @@ def test_1024_bit_keys_only_with_a_warning(sut, host):
     run = lab.converge(SCENARIO, host.backend.host, '{"dkim_key_bits": 1024}')
     assert "WARNING: dkim_key_bits is 1024" in run.stdout
     assert "changed=0" in run.stdout.split("PLAY RECAP")[-1]
+
+
+def test_mail_leaves_signed_after_the_refused_runs(sut):
+    """The refused runs above left the running signer and Postfix delivering, and signing, with
+    the configuration they had."""
+    msg = lab.new_message("noreply@school.test", "someone@students.test", "after refused runs")
+    lab.sendmail(sut, msg)
+    raw = lab.find_message_bytes(msg["Subject"], "someone@students.test")
+    assert [s["d"] for s in lab.dkim_signatures(raw)] == ["school.test"]

@@ -171,7 +171,7 @@ def test_ed25519_signer_goes_and_comes_back_with_its_keys(sut, host, ed25519):
         assert not sut.service("opendkim-ed25519").is_running
         assert not sut.file("/etc/systemd/system/opendkim-ed25519.service").exists
         assert not sut.file("/etc/opendkim-ed25519.conf").exists
-        assert sut.check_output("postconf -h non_smtpd_milters") == "inet:127.0.0.1:8891"
+        assert sut.check_output("postconf -Ph 127.0.0.1:10026/inet/smtpd_milters") == "inet:127.0.0.1:8891"
         raw = _send(sut, "sendmail", "noreply@teachers.test")
         assert [s["a"] for s in lab.dkim_signatures(raw)] == ["rsa-sha256"]
     finally:
