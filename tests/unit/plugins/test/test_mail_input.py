@@ -36,7 +36,14 @@ ACCEPTED = {
     "sender_pattern": ["*@lists.school.test", "teacher@school.test", "*@*.school.test"],
     "printable": ["moodle@school.test", "p@ss:w0rd!"],
     "dkim_selector": ["202501", "mail", "s1-ed25519"],
-    "spf_term": ["ip4:192.0.2.25", "ip6:2001:db8::25", "include:_spf.corp.test", "mx", "a/24", "redirect=x.test"],
+    "spf_term": [
+        "ip4:192.0.2.25",
+        "ip6:2001:db8::25",
+        "include:_spf.corp.test",
+        "mx",
+        "a/24",
+        "redirect=x.test",
+    ],
     "absolute_path": ["/etc/dkimkeys", "/var/lib/lms-mail", "/srv/mail.keys/v1_2+x"],
 }
 
