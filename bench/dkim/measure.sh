@@ -30,6 +30,7 @@ wait_empty() {
     if [ "$i" -gt 3000 ] || postqueue -j | grep -q '"delay_reason"'; then
       echo "messages stay in the queue:" >&2
       postqueue -p >&2
+      journalctl --no-pager -q --since=-10min | grep -iE 'opendkim|milter|4\.7\.1' | tail -30 >&2
       exit 1
     fi
     sleep 0.1
