@@ -287,7 +287,8 @@ def _rules(kind: str, *patterns: str, fix: str | None = None, local: bool = Fals
 # -- OAuth 2.0 through emailproxy (postfix_relay_auth: oauth2, issue 12) ------------------------
 # Postfix logs in to emailproxy on loopback; emailproxy gets the tokens and logs in to the
 # provider with XOAUTH2. When it cannot, Postfix's log has only emailproxy's answer (535 5.7.8
-# "Authentication credentials invalid. emailproxy: Login failed ..."), Postfix defers the mail,
+# "Authentication credentials invalid. Email OAuth 2.0 Proxy: Login failed ...", its APP_NAME),
+# Postfix defers the mail,
 # and the provider's reason is in emailproxy's journal. The wordings are emailproxy 2026.7.3's
 # (OAuth2Helper.get_oauth2_credentials and the SMTP client's AUTH handling); the provider's own
 # errors in that journal (AADSTS..., invalid_grant) are the rules of oauth2_token_refused.
@@ -338,7 +339,7 @@ KINDS.update(
 _EMAILPROXY_RULES = (
     _rules(
         "oauth2_proxy_out_of_step",
-        r"emailproxy: login failed - the password for account \S+ is incorrect",
+        r"(emailproxy|email oauth 2\.0 proxy): login failed - the password for account \S+ is incorrect",
         r"invalid password to decrypt (`client_secret_encrypted`|credentials) for account",
     )
     + _rules(
@@ -356,8 +357,8 @@ _EMAILPROXY_RULES = (
     )
     + _rules(
         "oauth2_proxy_login_failed",
-        r"emailproxy: login failed for account \S+",
-        r"emailproxy: (no|incomplete) config file entry found for account",
+        r"(emailproxy|email oauth 2\.0 proxy): login failed for account \S+",
+        r"(emailproxy|email oauth 2\.0 proxy): (no|incomplete) config file entry found for account",
         r"caught exception while requesting oauth 2\.0 credentials for account",
     )
 )

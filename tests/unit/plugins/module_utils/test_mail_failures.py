@@ -558,13 +558,14 @@ ACCOUNT = "moodle-oauth2@mailservice.test"
 EMAILPROXY_TABLE = [
     (
         "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 5.7.8  Authentication "
-        f"credentials invalid. emailproxy: Login failed for account {ACCOUNT} - please check your "
+        f"credentials invalid. Email OAuth 2.0 Proxy: Login failed for account {ACCOUNT} - please check your "
         "internet connection and retry",
         "oauth2_proxy_login_failed",
     ),
     (
         "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 5.7.8  Authentication "
-        f"credentials invalid. emailproxy: Login failed - the password for account {ACCOUNT} is incorrect",
+        "credentials invalid. Email OAuth 2.0 Proxy: Login failed - the password for account "
+        f"{ACCOUNT} is incorrect",
         "oauth2_proxy_out_of_step",
     ),
     (
@@ -594,7 +595,8 @@ EMAILPROXY_TABLE = [
     ),
     (
         "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 5.7.8  Authentication "
-        f"credentials invalid. emailproxy: No config file entry found for account {ACCOUNT} - please add "
+        "credentials invalid. Email OAuth 2.0 Proxy: No config file entry found for account "
+        f"{ACCOUNT} - please add "
         "a new section with values for permission_url, token_url, oauth2_scope, redirect_uri, client_id "
         "and client_secret",
         "oauth2_proxy_login_failed",
