@@ -126,8 +126,9 @@ def test_the_old_layout_is_taken_over_its_state_moved_only_if_root_wrote_it(sut,
     assert selectors(sut) == current
     assert owner_and_mode(sut, STATE) == "root:root 600 1"
     assert owner_and_mode(sut, "/var/lib/lms-mail") == "root:root 700 2"
-    found = sut.check_output(
-        "find /etc/dkimkeys \\( -type d -o -name '*.private' \\) -printf '%%u:%%g %%m %%y\\n' | sort -u"
-    ).splitlines()
-    assert found == ["root:opendkim 640 f", "root:opendkim 750 d"]
+    # the directories and the keys the role signs with (keys a rotation retired stay as they were)
+    for directory in ["/etc/dkimkeys", *(f"/etc/dkimkeys/{domain}" for domain in current)]:
+        assert sut.check_output("stat -c '%%U:%%G %%a' %s", directory) == "root:opendkim 750"
+    for domain, selector in current.items():
+        assert owner_and_mode(sut, f"/etc/dkimkeys/{domain}/{selector}.private") == "root:opendkim 640 1"
     assert sut.service("opendkim").is_running
