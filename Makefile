@@ -10,7 +10,7 @@ export ANSIBLE_FORCE_COLOR := 0
 # with two, the cores were idle nearly half the time (the scenarios mostly wait for mail, DNS
 # and services). moodle_real runs where Moodle's source is on the machine (lab/moodle-source),
 # else it is skipped with one line saying how to get it.
-SCENARIOS := moodle_real dkim moodle site relay direct
+SCENARIOS := moodle_real dkim moodle oauth2 site relay direct
 MOLECULE_LANES := 3
 
 .PHONY: demo test lint unit molecule bench host venv images lab lab-down clean
