@@ -730,10 +730,14 @@ def classify(
     relayhost = _host(relayhost)
     at_relay = bool(relayhost) and (not relay or relay == "none" or _host(relay) == relayhost)
     code = _dsn(text, dsn)
-    if code:
+    # Postfix's own status decides where it has one: it defers a failed SASL login answered
+    # with a 5xx (535 5.7.8) and tries again, so that message is not lost yet.
+    if (status or "").lower() == "deferred":
+        temporary = True
+    elif code:
         temporary = code.startswith("4")
     else:
-        temporary = (status or "").lower() == "deferred" or bool(re.match(r"\s*4\d\d\b", text))
+        temporary = bool(re.match(r"\s*4\d\d\b", text))
 
     for rule in RULES:
         if rule.pattern.search(text):

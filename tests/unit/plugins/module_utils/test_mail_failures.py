@@ -388,6 +388,20 @@ def test_the_code_says_whether_postfix_retries():
     ).temporary
 
 
+def test_a_deferred_status_outranks_a_5xx_code():
+    """Postfix defers a SASL login the relay refused with 535 5.7.8 and tries again: the
+    message is still queued, not returned, whatever the code's class says."""
+    reply = (
+        "SASL authentication failed; server smtp.mailservice.test[10.89.231.26] said: 535 5.7.8 "
+        "Error: authentication failed: 5.7.30 Basic authentication is not supported for Client Submission"
+    )
+    deferred = classify(reply, "5.7.8", status="deferred", relayhost="[smtp.mailservice.test]:587")
+    assert deferred.temporary is True
+    assert deferred.kind == "basic_auth_disabled"
+    bounced = classify(reply, "5.7.8", status="bounced", relayhost="[smtp.mailservice.test]:587")
+    assert bounced.temporary is False
+
+
 def test_the_host_that_answered_decides_the_side():
     text = "552 5.3.4 Message size exceeds fixed limit"
     at_relay = classify(text, relay="smtp.gmail.com[142.250.1.1]:587", relayhost=GMAIL)
