@@ -334,6 +334,44 @@ KINDS.update(
     }
 )
 
+# -- The loopback hops of this server's own mail path (issue 13, issue 12) ---------------------
+# postfix_milter_mode after_queue hands each message to a second smtpd on loopback whose signer
+# runs with milter_default_action = tempfail: while OpenDKIM is away that smtpd answers 451 4.7.1
+# and the message waits, never leaving unsigned. With postfix_relay_auth oauth2 the relayhost is
+# emailproxy on loopback: a refused connection there is emailproxy down, not Postfix.
+SIGNER_FIX = (
+    "The DKIM signer (OpenDKIM) did not answer the signing step, so Postfix keeps the message "
+    "queued rather than send it unsigned: read systemctl status opendkim and journalctl -u opendkim, "
+    "run site.yml again (dkim role); each signer start retries the held mail."
+)
+KINDS.update(
+    {
+        kind.name: kind
+        for kind in (
+            Kind(
+                "signer_unavailable",
+                SENDING,
+                "the DKIM signer did not answer; the message waits, unsigned mail is never sent",
+                SIGNER_FIX,
+            ),
+            Kind(
+                "oauth2_proxy_not_running",
+                SENDING,
+                "emailproxy, Postfix's loopback way to the OAuth2 relay, does not answer",
+                "Postfix reaches the relay through emailproxy on loopback (postfix_relay_auth: oauth2), and "
+                f"nothing answers there: systemctl status lms-mail-emailproxy and {EMAILPROXY_JOURNAL}, "
+                "then run site.yml again (postfix role). Mail waits in the queue meanwhile.",
+            ),
+        )
+    }
+)
+_SIGNER_RULES = _rules(
+    "signer_unavailable",
+    r"127\.0\.0\.1\[127\.0\.0\.1\](:\d+)? said: 451 4\.7\.1 Service unavailable - try again later",
+)
+_LOOPBACK_REFUSED = re.compile(r"connect to (127\.0\.0\.1|localhost|\[?::1\]?)\b.*(refused|timed out)", re.I)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 # Narrow first: the provider's refusal inside emailproxy's journal line is oauth2_token_refused's
 # (those rules come before these in RULES).
 _EMAILPROXY_RULES = (
@@ -392,6 +430,7 @@ RULES: tuple[Rule, ...] = tuple(
         r"\b(access|refresh) token (has )?expired\b",
     )
     + _EMAILPROXY_RULES
+    + _SIGNER_RULES
     + _rules(
         "auth_mechanism_missing",
         r"no (sasl )?mechanism available",
@@ -739,6 +778,8 @@ def classify(
     else:
         temporary = bool(re.match(r"\s*4\d\d\b", text))
 
+    if relayhost in LOOPBACK and not local and _LOOPBACK_REFUSED.search(text):
+        return _result("oauth2_proxy_not_running", True, temporary)
     for rule in RULES:
         if rule.pattern.search(text):
             here = local or rule.local

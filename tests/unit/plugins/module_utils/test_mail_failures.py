@@ -402,6 +402,29 @@ def test_a_deferred_status_outranks_a_5xx_code():
     assert bounced.temporary is False
 
 
+def test_the_signing_step_held_the_message():
+    """postfix_milter_mode after_queue: the signing smtpd on loopback answers 451 4.7.1 while
+    OpenDKIM is away; the message waits in the queue, the fix points at the signer."""
+    held = classify(
+        "host 127.0.0.1[127.0.0.1] said: 451 4.7.1 Service unavailable - try again later "
+        "(in reply to end of DATA command)",
+        status="deferred",
+        relay="127.0.0.1[127.0.0.1]:10026",
+    )
+    assert (held.kind, held.side, held.temporary) == ("signer_unavailable", "sending", True)
+    assert "opendkim" in held.fix
+
+
+def test_a_refused_loopback_relay_is_emailproxy_not_postfix():
+    """With postfix_relay_auth oauth2 the relayhost is emailproxy on loopback."""
+    text = "connect to 127.0.0.1[127.0.0.1]:10587: Connection refused"
+    down = classify(text, status="deferred", relayhost="[127.0.0.1]:10587")
+    assert (down.kind, down.side, down.temporary) == ("oauth2_proxy_not_running", "sending", True)
+    assert "lms-mail-emailproxy" in down.fix
+    # without a loopback relayhost it stays the local Postfix (Moodle's own SMTP hop)
+    assert classify(text, local=True).kind == "local_mta_not_running"
+
+
 def test_the_host_that_answered_decides_the_side():
     text = "552 5.3.4 Message size exceeds fixed limit"
     at_relay = classify(text, relay="smtp.gmail.com[142.250.1.1]:587", relayhost=GMAIL)
