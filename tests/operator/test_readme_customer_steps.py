@@ -25,7 +25,13 @@ VAULT_PASSWORD = "readme-vault-password"  # noqa: S105 - the test's own
 # what the engineer types at each prompt (ansible-vault asks twice, ansible-playbook once)
 TYPED = f"{VAULT_PASSWORD}\n" * 2
 # A shell as a user opens it: no virtualenv on PATH, nothing of the Makefile's environment.
-FRESH_SHELL = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+# The test reaches its host over podman: podman's own settings (CI runs on a storage of its own,
+# CONTAINERS_STORAGE_CONF) pass through, or the connection looks for the host in another storage.
+FRESH_SHELL = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+    **{name: value for name, value in os.environ.items() if name.startswith("CONTAINERS_")},
+}
 
 
 def customer_steps() -> list[str]:
