@@ -548,9 +548,10 @@ RULES: tuple[Rule, ...] = tuple(
     )
     + _rules(
         "sender_authentication_rejected",
-        r"\bdmarc\b",
-        r"\bspf\b",
-        r"\bdkim\b",
+        # the words, not a host name that holds them (name=spf-fail.example.org, _dmarc.example.org)
+        r"(?<![\w.-])dmarc(?![\w.]|-[\w-]*\.)",
+        r"(?<![\w.-])spf(?![\w.]|-[\w-]*\.)",
+        r"(?<![\w.-])dkim(?![\w.]|-[\w-]*\.)",
         r"sender policy framework",
         r"unauthenticated",
         r"authentication checks",

@@ -292,6 +292,15 @@ TABLE = [
         "recipient_domain_not_found",
         R,
     ),
+    # a bounce to a sender domain with no address (the lab's spf-fail domain): the name holds
+    # "spf", which is no SPF verdict
+    (
+        "Host or domain name not found. Name service error for name=spf-fail.school.test type=A: Host "
+        "found but no data record of type A",
+        "",
+        "recipient_domain_not_found",
+        R,
+    ),
     (
         "Host or domain name not found. Name service error for name=nowhere-at-all.test type=MX: Host not "
         "found, try again",
