@@ -4,7 +4,9 @@ tests/operator makes a controller from nothing but what the project declares: an
 range in pyproject.toml) and the collection's meta/ee-requirements.txt. Tests send traffic only to
 this machine, so they install from this wheelhouse (`pip install --no-index`); `make unit` fills
 it first from the package index (`python tests/operator/wheelhouse.py`), again only when the
-declarations change.
+declarations change. It holds both ends of each declared range: the newest versions the ranges
+allowed when it was filled, and the lowest ones (tests/constraints-lowest.txt), for
+test_library_ranges.py.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 WHEELHOUSE = ROOT / ".venv" / "wheelhouse"
 STAMP = WHEELHOUSE / "requirements.txt"
+LOWEST = ROOT / "tests" / "constraints-lowest.txt"
 
 
 def ansible_core() -> str:
@@ -32,22 +35,26 @@ def requirements() -> str:
     return f"{ansible_core()}\n{(ROOT / 'meta' / 'ee-requirements.txt').read_text()}"
 
 
+def stamp() -> str:
+    """What the wheelhouse was filled for: the requirements, then the lowest versions."""
+    return f"{requirements()}# lowest\n{LOWEST.read_text()}"
+
+
 def filled() -> bool:
-    return STAMP.is_file() and STAMP.read_text() == requirements()
+    return STAMP.is_file() and STAMP.read_text() == stamp()
 
 
 def fill() -> None:
     if filled():
         return
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    download = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", WHEELHOUSE]
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as wanted:
         wanted.write(requirements())
         wanted.flush()
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--dest", WHEELHOUSE, "-r", wanted.name],
-            check=True,
-        )
-    STAMP.write_text(requirements())
+        subprocess.run([*download, "-r", wanted.name], check=True)
+    subprocess.run([*download, "-r", ROOT / "meta" / "ee-requirements.txt", "-c", LOWEST], check=True)
+    STAMP.write_text(stamp())
 
 
 if __name__ == "__main__":
