@@ -1,5 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options every lms.mail DNS record module shares (see module_utils/dns_module.py)."""
+"""Options every lms.mail DNS record module shares (module_utils/dns_options.py). The provider
+choices, token variables, requirements and TSIG algorithms are checked against the provider
+registry (module_utils/dns_registry.py) by tests/unit/plugins/module_utils/test_dns_registry.py."""
 
 from __future__ import annotations
 

@@ -14,15 +14,15 @@ from collections.abc import Iterable
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.lms.mail.plugins.module_utils.dns_registry import PROVIDERS
 from ansible_collections.lms.mail.plugins.module_utils.requirements import LIBRARIES, MissingLibrary, check
 
-# What each provider's modules import. dnspython always: the SPF merge reads DNS, and so does
-# the verify role's proof (lms.mail.mail_dns_info), with dns_provider none too.
+# What each provider's modules import: the provider registry's libraries, and dnspython always
+# (the SPF merge reads DNS, and so does the verify role's proof, lms.mail.mail_dns_info, with
+# dns_provider none too).
 PROVIDER_LIBRARIES = {
     "none": ("dnspython",),
-    "rfc2136": ("dnspython",),
-    "cloudflare": ("dnspython", "requests"),
-    "digitalocean": ("dnspython", "requests"),
+    **{name: tuple(dict.fromkeys(("dnspython", *entry.libraries))) for name, entry in PROVIDERS.items()},
 }
 
 

@@ -29,19 +29,12 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError
+from ansible_collections.lms.mail.plugins.module_utils.requirements import load
 
-try:
-    import requests
-    import requests.adapters
-    import requests.auth
-
-    HAS_REQUESTS = True
-    _AdapterBase: Any = requests.adapters.HTTPAdapter
-    _RefuseBase: Any = requests.adapters.BaseAdapter
-    _AuthBase: Any = requests.auth.AuthBase
-except ImportError:  # reported by the module through missing_required_lib
-    HAS_REQUESTS = False
-    _AdapterBase = _RefuseBase = _AuthBase = object
+# requests, bound by end_point_session when a provider makes its session: importing this file
+# (which every DNS module does, through the provider registry) costs nothing, and a controller
+# without requests fails only when an API provider is chosen, with the pip line to fix it.
+requests: Any = None
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 3
@@ -57,14 +50,16 @@ class ApiTimeout(DnsError):
     """The API did not answer within the timeout, on every try the budget allowed."""
 
 
-class _EndPointAdapter(_AdapterBase):
-    """The one adapter that sends: only URLs under the end point, always with a timeout."""
+class _EndPointAdapter:
+    """The one adapter that sends: only URLs under the end point, always with a timeout. It wraps
+    requests' HTTPAdapter (made when the session is) rather than inherit from it, so that this
+    file imports without requests."""
 
     def __init__(self, title: str, end_point: str, timeout: float) -> None:
-        super().__init__(max_retries=0)
         self.title = title
         self.end_point = end_point
         self.timeout = timeout
+        self._http = requests.adapters.HTTPAdapter(max_retries=0)
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         if not str(request.url).startswith(self.end_point):
@@ -73,14 +68,16 @@ class _EndPointAdapter(_AdapterBase):
             )
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        return self._http.send(request, **kwargs)
+
+    def close(self) -> None:
+        self._http.close()
 
 
-class _RefuseAdapter(_RefuseBase):
+class _RefuseAdapter:
     """Mounted on http:// and https://: whatever the end point's adapter does not take is refused."""
 
     def __init__(self, title: str) -> None:
-        super().__init__()
         self.title = title
 
     def send(self, request: Any, **kwargs: Any) -> Any:
@@ -92,7 +89,9 @@ class _RefuseAdapter(_RefuseBase):
         pass
 
 
-class _Bearer(_AuthBase):
+class _Bearer:
+    """The token as requests' auth: a callable that sets the header on each request."""
+
     def __init__(self, token: str) -> None:
         self.token = token
 
@@ -103,6 +102,8 @@ class _Bearer(_AuthBase):
 
 def end_point_session(end_point: str, token: str, timeout: float, title: str = "API") -> Any:
     """A Session that sends only to end_point (see the module docstring)."""
+    global requests  # the package, bound once on first use
+    requests = load("requests", "requests.adapters")
     session = requests.Session()
     session.auth = _Bearer(token)
     session.headers["User-Agent"] = "lms.mail"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from typing import Any
 
-from ansible_collections.lms.mail.plugins.module_utils.requirements import require
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsProvider, ZoneNotFound
+from ansible_collections.lms.mail.plugins.module_utils.requirements import load
 from ansible_collections.lms.mail.plugins.module_utils.spf import SpfTempError
 from ansible_collections.lms.mail.plugins.module_utils.txt import join_txt
 
@@ -24,10 +26,7 @@ dns: Any = None
 
 def _load_dnspython() -> None:
     global dns  # the package, bound once on first use
-    require("dnspython")
-    import dns.exception
-    import dns.resolver
-    import dns.reversename
+    dns = load("dnspython", "dns.exception", "dns.resolver", "dns.reversename")
 
 
 class DnsLookup:
@@ -137,3 +136,41 @@ def _address(server: str, port: int) -> str:
         return str(socket.getaddrinfo(server, port, proto=socket.IPPROTO_UDP)[0][4][0])
     except socket.gaierror as exc:
         raise SpfTempError(f"cannot resolve the resolver name {server!r}: {exc}") from None
+
+
+class PublishedLookup:
+    """TXT and address lookups that read what the provider publishes, and DNS for the rest.
+
+    Used for the SPF lookup count and the FCrDNS check right after a change: the provider
+    has the new data at once, while a resolver may still serve the old answer from its cache.
+    Names in zones the provider does not hold (a mail service's include target) go to DNS.
+    """
+
+    def __init__(self, provider: DnsProvider, dns_lookup: Callable[[], object]):
+        self.provider = provider
+        self._dns_lookup_factory = dns_lookup
+        self._dns = None
+
+    @property
+    def dns(self):
+        if self._dns is None:
+            self._dns = self._dns_lookup_factory()
+        return self._dns
+
+    def _published(self, name: str, rtype: str) -> list[str] | None:
+        try:
+            zone = self.provider.find_zone(name)
+        except ZoneNotFound:
+            return None
+        return [r.value for r in self.provider.list_records(zone, name.rstrip(".").lower(), rtype)]
+
+    def txt(self, name: str) -> list[str]:
+        published = self._published(name, "TXT")
+        return published if published is not None else self.dns.txt(name)
+
+    def addresses(self, name: str, version: int) -> list[str]:
+        rtype = "A" if version == 4 else "AAAA"
+        published = self._published(name, rtype)
+        if published is not None:
+            return published
+        return self.dns.a(name) if version == 4 else self.dns.aaaa(name)

@@ -13,7 +13,10 @@ import abc
 import dataclasses
 import functools
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
+
+DEFAULT_TTL = 3600  # a record created without a TTL asked for
 
 
 class DnsError(Exception):
@@ -52,12 +55,19 @@ class Record:
     name: str  # fully qualified, lower case, no trailing dot
     type: str  # "TXT", "PTR", "A", ...
     value: str  # TXT: the joined, unquoted value; others: the presentation form without a trailing dot
-    ttl: int = 3600
+    ttl: int = DEFAULT_TTL
     id: str = ""  # the provider's identifier; empty for RFC 2136 and for records not yet created
 
 
 class DnsProvider(abc.ABC):
     """Find a zone, list records by name and type, create, update and delete one record."""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], token: str | None) -> DnsProvider:
+        """The provider a module's options describe (the lms.mail.dns_provider options, checked
+        already); token is api_token or the provider's environment variable. The registry's
+        factory (dns_registry.build_provider) calls it."""
+        raise NotImplementedError(f"{cls.__name__} cannot be built from a module's options")
 
     @abc.abstractmethod
     def find_zone(self, fqdn: str) -> Zone:
@@ -151,6 +161,14 @@ class ApiProvider(DnsProvider):
     the domain and every SPF include target cost one request together; an account with more
     zones than one page holds is asked for each candidate apex instead, longest first, each
     answer cached. A record without the provider's id is found by its value."""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], token: str | None) -> DnsProvider:
+        return cls(  # type: ignore[call-arg]  # the API providers take these three
+            api_token=token or "",
+            base_url=options.get("api_base_url") or None,
+            timeout=options.get("timeout") or 10.0,
+        )
 
     def __init__(self) -> None:
         self._zones: dict[str, Zone | None] = {}

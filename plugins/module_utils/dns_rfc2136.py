@@ -13,6 +13,8 @@ import base64
 import binascii
 import ipaddress
 import socket
+from collections.abc import Mapping
+from typing import Any
 
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     AuthenticationFailed,
@@ -23,26 +25,35 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     Zone,
     ZoneNotFound,
 )
-from ansible_collections.lms.mail.plugins.module_utils.requirements import require
+from ansible_collections.lms.mail.plugins.module_utils.requirements import load
 from ansible_collections.lms.mail.plugins.module_utils.txt import join_txt, split_txt
 
-try:
-    import dns.exception
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
-    import dns.rdata
-    import dns.rdataclass
-    import dns.rdatatype
-    import dns.rdtypes.ANY.TXT
-    import dns.tsig
-    import dns.update
+# dnspython, bound when a provider is made (_load_dnspython): importing this file costs nothing
+dns: Any = None
 
-    HAS_DNSPYTHON = True
-except ImportError:  # reported by the module with missing_required_lib
-    HAS_DNSPYTHON = False
 
+def _load_dnspython() -> None:
+    global dns  # the package, bound once on first use
+    dns = load(
+        "dnspython",
+        "dns.exception",
+        "dns.message",
+        "dns.name",
+        "dns.query",
+        "dns.rcode",
+        "dns.rdata",
+        "dns.rdataclass",
+        "dns.rdatatype",
+        "dns.rdtypes.ANY.TXT",
+        "dns.tsig",
+        "dns.update",
+    )
+
+
+# The TSIG algorithms dnspython signs with, written here only: the modules' tsig_key_algorithm
+# choices are this list (dns_options.py); the doc fragment and the dns role's argument specs are
+# checked against it (tests/unit/plugins/module_utils/test_dns_registry.py).
+DEFAULT_TSIG_ALGORITHM = "hmac-sha256"
 TSIG_ALGORITHMS = (
     "hmac-md5",
     "hmac-sha1",
@@ -65,16 +76,27 @@ def _tsig_errors() -> tuple[type[BaseException], ...]:
 
 
 class Rfc2136Provider(DnsProvider):
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], token: str | None) -> Rfc2136Provider:
+        return cls(
+            server=options.get("server") or "",
+            port=options.get("port") or 53,
+            tsig_key_name=options.get("tsig_key_name"),
+            tsig_key_secret=options.get("tsig_key_secret"),
+            tsig_key_algorithm=options.get("tsig_key_algorithm") or DEFAULT_TSIG_ALGORITHM,
+            timeout=options.get("timeout") or 10.0,
+        )
+
     def __init__(
         self,
         server: str,
         port: int = 53,
         tsig_key_name: str | None = None,
         tsig_key_secret: str | None = None,
-        tsig_key_algorithm: str = "hmac-sha256",
+        tsig_key_algorithm: str = DEFAULT_TSIG_ALGORITHM,
         timeout: float = 10.0,
     ):
-        require("dnspython")
+        _load_dnspython()
         if not server:
             raise DnsError("the rfc2136 provider needs 'server': the primary DNS server that accepts updates")
         self.server_name = server
@@ -86,7 +108,7 @@ class Rfc2136Provider(DnsProvider):
         if tsig_key_name or tsig_key_secret:
             if not (tsig_key_name and tsig_key_secret):
                 raise DnsError("TSIG needs both tsig_key_name and tsig_key_secret")
-            algorithm = (tsig_key_algorithm or "hmac-sha256").lower()
+            algorithm = (tsig_key_algorithm or DEFAULT_TSIG_ALGORITHM).lower()
             if algorithm not in TSIG_ALGORITHMS:
                 raise DnsError(f"tsig_key_algorithm {algorithm!r} is not one of {', '.join(TSIG_ALGORITHMS)}")
             try:

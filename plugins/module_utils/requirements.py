@@ -15,6 +15,7 @@ import importlib
 import re
 import sys
 import traceback
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +110,19 @@ def check(name: str, version: str | None = None) -> None:
 def require(name: str) -> None:
     """What the modules call before they use a library."""
     check(name)
+
+
+def load(name: str, *submodules: str) -> Any:
+    """The library's top-level package once require(name) passed, with these submodules imported.
+
+    The one import guard of the optional libraries: the files that use one bind it on first use
+    (`global dns; dns = load("dnspython", "dns.resolver")`), so that importing those files costs
+    nothing and a controller without the library fails only where it is needed, with the pip line.
+    """
+    require(name)
+    for submodule in submodules:
+        importlib.import_module(submodule)
+    return importlib.import_module(LIBRARIES[name].module.partition(".")[0])
 
 
 def _parse(version: str | None) -> tuple[int, ...] | None:

@@ -102,3 +102,14 @@ def normalize_txt(value: str) -> str:
 def same_txt(a: str, b: str) -> bool:
     """True when two TXT values, in whatever form a provider gave them, carry the same text."""
     return normalize_txt(a) == normalize_txt(b)
+
+
+def udp_answer_size(name: str, values: list[str]) -> int:
+    """Bytes of a DNS answer carrying these TXT values at name, without EDNS: above 512 a
+    resolver that does not use EDNS must retry over TCP, and some receivers' SPF checks fail."""
+    qname = sum(len(label) + 1 for label in name.rstrip(".").split(".")) + 1
+    size = 12 + qname + 4  # header + question
+    for value in values:
+        rdata = sum(1 + len(chunk) for chunk in split_txt(value))
+        size += 2 + 10 + rdata  # compressed owner name, type/class/ttl/rdlength, rdata
+    return size

@@ -102,20 +102,21 @@ records:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lms.mail.plugins.module_utils.dkim import (
     KEY_TYPES,
+    DkimError,
     build_record,
     is_dkim,
     public_key_value,
     same_record,
     validate_selector,
 )
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
-    PROVIDER_REQUIRED_IF,
-    RecordSet,
-    build_provider,
-    provider_argument_spec,
-    run_module,
-    validate_domain,
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module
+from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
+    provider_required_if,
+    record_argument_spec,
 )
+from ansible_collections.lms.mail.plugins.module_utils.dns_plan import RecordSet
+from ansible_collections.lms.mail.plugins.module_utils.dns_registry import build_provider
+from ansible_collections.lms.mail.plugins.module_utils.dns_values import validate_domain
 
 
 def run(module: AnsibleModule) -> dict:
@@ -125,7 +126,10 @@ def run(module: AnsibleModule) -> dict:
     name = f"{selector}._domainkey.{domain}"
     value, extra = None, {}
     if params["state"] == "present":
-        public, bits = public_key_value(params["public_key"], params["key_type"])
+        try:
+            public, bits = public_key_value(params["public_key"], params["key_type"])
+        except DkimError as exc:
+            raise DkimError(f"public_key: {exc}") from None
         value = build_record(public, params["key_type"], params["testing"])
         extra["key_bits"] = bits
 
@@ -135,17 +139,18 @@ def run(module: AnsibleModule) -> dict:
 
 
 def main() -> None:
-    argument_spec = provider_argument_spec()
-    argument_spec.update(
-        domain={"type": "str", "required": True},
-        selector={"type": "str", "required": True},
+    options = {
+        "domain": {"type": "str", "required": True},
+        "selector": {"type": "str", "required": True},
         # a public key is not a secret; no_log would only hide what the user needs to check
-        public_key={"type": "str", "no_log": False},
-        key_type={"type": "str", "choices": list(KEY_TYPES), "default": "rsa"},
-        testing={"type": "bool", "default": False},
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "public_key": {"type": "str", "no_log": False},
+        "key_type": {"type": "str", "choices": list(KEY_TYPES), "default": "rsa"},
+        "testing": {"type": "bool", "default": False},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    }
+    run_module(
+        run, record_argument_spec(options), provider_required_if(("state", "present", ("public_key",)))
     )
-    run_module(run, argument_spec, [*PROVIDER_REQUIRED_IF, ("state", "present", ("public_key",))])
 
 
 if __name__ == "__main__":

@@ -153,14 +153,14 @@ from ansible_collections.lms.mail.plugins.module_utils.dmarc import (
     uri_domain,
     weaker_changes,
 )
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
-    PROVIDER_REQUIRED_IF,
-    RecordSet,
-    build_provider,
-    provider_argument_spec,
-    run_module,
-    validate_domain,
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module
+from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
+    provider_required_if,
+    record_argument_spec,
 )
+from ansible_collections.lms.mail.plugins.module_utils.dns_plan import RecordSet
+from ansible_collections.lms.mail.plugins.module_utils.dns_registry import build_provider
+from ansible_collections.lms.mail.plugins.module_utils.dns_values import validate_domain
 
 
 def _uris(values: list[str] | None) -> str | None:
@@ -255,23 +255,22 @@ def run(module: AnsibleModule) -> dict:
 
 
 def main() -> None:
-    argument_spec = provider_argument_spec()
-    argument_spec.update(
-        domain={"type": "str", "required": True},
-        policy={"type": "str", "choices": list(POLICIES), "aliases": ["p"]},
-        weaken_policy={"type": "bool", "default": False},
-        keep_stricter_policy={"type": "bool"},
-        subdomain_policy={"type": "str", "choices": list(POLICIES), "aliases": ["sp"]},
-        percent={"type": "int", "aliases": ["pct"]},
-        rua={"type": "list", "elements": "str"},
-        ruf={"type": "list", "elements": "str"},
-        adkim={"type": "str", "choices": ["r", "s"]},
-        aspf={"type": "str", "choices": ["r", "s"]},
-        fo={"type": "str"},
-        ri={"type": "int"},
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-    )
-    run_module(run, argument_spec, PROVIDER_REQUIRED_IF)
+    options = {
+        "domain": {"type": "str", "required": True},
+        "policy": {"type": "str", "choices": list(POLICIES), "aliases": ["p"]},
+        "weaken_policy": {"type": "bool", "default": False},
+        "keep_stricter_policy": {"type": "bool"},
+        "subdomain_policy": {"type": "str", "choices": list(POLICIES), "aliases": ["sp"]},
+        "percent": {"type": "int", "aliases": ["pct"]},
+        "rua": {"type": "list", "elements": "str"},
+        "ruf": {"type": "list", "elements": "str"},
+        "adkim": {"type": "str", "choices": ["r", "s"]},
+        "aspf": {"type": "str", "choices": ["r", "s"]},
+        "fo": {"type": "str"},
+        "ri": {"type": "int"},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    }
+    run_module(run, record_argument_spec(options), provider_required_if())
 
 
 if __name__ == "__main__":

@@ -187,13 +187,13 @@ from ansible_collections.lms.mail.plugins.module_utils.dmarc import (
     validate_tags,
 )
 from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup, fcrdns
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import TemporaryDnsError
+from ansible_collections.lms.mail.plugins.module_utils.dns_values import (
     has_blank_or_control,
-    run_module,
     validate_domain,
     validate_ip,
 )
-from ansible_collections.lms.mail.plugins.module_utils.dns_provider import TemporaryDnsError
 from ansible_collections.lms.mail.plugins.module_utils.spf import (
     SpfError,
     SpfTempError,

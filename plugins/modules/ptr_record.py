@@ -108,25 +108,22 @@ forward_addresses:
 import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
-    DEFAULT_TTL,
-    PROVIDER_REQUIRED_IF,
-    PublishedLookup,
-    build_provider,
-    provider_argument_spec,
-    record_diff,
-    resolver_argument_spec,
-    run_module,
-    validate_domain,
-    validate_ip,
+from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup, PublishedLookup
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module
+from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
+    provider_required_if,
+    record_argument_spec,
 )
+from ansible_collections.lms.mail.plugins.module_utils.dns_output import record_diff
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
+    DEFAULT_TTL,
     DnsError,
     Record,
     TemporaryDnsError,
     reverse_name,
 )
+from ansible_collections.lms.mail.plugins.module_utils.dns_registry import build_provider
+from ansible_collections.lms.mail.plugins.module_utils.dns_values import validate_domain, validate_ip
 from ansible_collections.lms.mail.plugins.module_utils.spf import SpfTempError
 
 # addresses a server may have on its interface but never shows to a receiver (RFC 1918, CGNAT,
@@ -215,14 +212,16 @@ def run(module: AnsibleModule) -> dict:
 
 
 def main() -> None:
-    argument_spec = provider_argument_spec()
-    argument_spec.update(resolver_argument_spec())
-    argument_spec.update(
-        ip={"type": "str", "required": True},
-        hostname={"type": "str"},
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+    options = {
+        "ip": {"type": "str", "required": True},
+        "hostname": {"type": "str"},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    }
+    run_module(
+        run,
+        record_argument_spec(options, resolver=True),
+        provider_required_if(("state", "present", ("hostname",))),
     )
-    run_module(run, argument_spec, [*PROVIDER_REQUIRED_IF, ("state", "present", ("hostname",))])
 
 
 if __name__ == "__main__":

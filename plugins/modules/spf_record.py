@@ -153,19 +153,16 @@ records:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
-    PROVIDER_REQUIRED_IF,
-    PublishedLookup,
-    RecordSet,
-    build_provider,
-    provider_argument_spec,
-    resolver_argument_spec,
-    run_module,
-    udp_answer_size,
-    validate_domain,
+from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup, PublishedLookup
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module
+from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
+    provider_required_if,
+    record_argument_spec,
 )
+from ansible_collections.lms.mail.plugins.module_utils.dns_plan import RecordSet
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError, TemporaryDnsError
+from ansible_collections.lms.mail.plugins.module_utils.dns_registry import build_provider
+from ansible_collections.lms.mail.plugins.module_utils.dns_values import validate_domain
 from ansible_collections.lms.mail.plugins.module_utils.spf import (
     SpfError,
     SpfTempError,
@@ -177,6 +174,7 @@ from ansible_collections.lms.mail.plugins.module_utils.spf import (
     parse_term,
     too_wide,
 )
+from ansible_collections.lms.mail.plugins.module_utils.txt import udp_answer_size
 
 
 def run(module: AnsibleModule) -> dict:
@@ -185,7 +183,10 @@ def run(module: AnsibleModule) -> dict:
     # an empty item is nothing to do; anything else must be exactly one term
     terms = [t for t in params["mechanisms"] if t != ""]
     for term in terms:
-        parse_term(term)  # a syntax error fails here, before the provider is contacted
+        try:
+            parse_term(term)  # a syntax error fails here, before the provider is contacted
+        except SpfError as exc:
+            raise SpfError(f"mechanisms: {exc}") from None
     _refuse_wide(params, terms)
 
     provider = build_provider(params)
@@ -275,13 +276,12 @@ def _refuse_wide(params: dict, terms: list[str]) -> None:
     """The task's own terms (and all) that would let a large network pass, unless allowed."""
     if params["allow_wide"] or params["state"] != "present":
         return
-    asked = [parse_term(t) for t in terms]
+    asked = [("mechanisms", parse_term(t)) for t in terms]
     if params["all"] is not None:
-        asked.append(parse_term(params["all"]))
-    for term in asked:
+        asked.append(("all", parse_term(params["all"])))
+    for what, term in asked:
         why = too_wide(term)
         if why:
-            what = "all" if term.name == "all" else "mechanisms"
             raise SpfError(
                 f"{what}: {why}, so SPF would no longer tell a forger from {params['domain']}. Use the "
                 "sending servers' own addresses or networks (at most a /8 for IPv4, a /32 for IPv6), "
@@ -302,18 +302,16 @@ def _safe_txt(lookup: PublishedLookup):
 
 
 def main() -> None:
-    argument_spec = provider_argument_spec()
-    argument_spec.update(resolver_argument_spec())
-    argument_spec.update(
-        domain={"type": "str", "required": True},
-        mechanisms={"type": "list", "elements": "str", "default": []},
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        all={"type": "str", "choices": ["-all", "~all", "?all", "+all"]},
-        merge_duplicates={"type": "bool", "default": False},
-        check_lookups={"type": "bool", "default": True},
-        allow_wide={"type": "bool", "default": False},
-    )
-    run_module(run, argument_spec, PROVIDER_REQUIRED_IF)
+    options = {
+        "domain": {"type": "str", "required": True},
+        "mechanisms": {"type": "list", "elements": "str", "default": []},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "all": {"type": "str", "choices": ["-all", "~all", "?all", "+all"]},
+        "merge_duplicates": {"type": "bool", "default": False},
+        "check_lookups": {"type": "bool", "default": True},
+        "allow_wide": {"type": "bool", "default": False},
+    }
+    run_module(run, record_argument_spec(options, resolver=True), provider_required_if())
 
 
 if __name__ == "__main__":

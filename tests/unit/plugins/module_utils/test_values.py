@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from ansible_collections.lms.mail.plugins.module_utils.dkim import DkimError, validate_selector
 from ansible_collections.lms.mail.plugins.module_utils.dmarc import DmarcError, merge_dmarc
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import (
-    check_provider_options,
+from ansible_collections.lms.mail.plugins.module_utils.dns_registry import check_provider_options
+from ansible_collections.lms.mail.plugins.module_utils.dns_values import (
     validate_api_base_url,
     validate_domain,
     validate_ip,
