@@ -73,8 +73,9 @@ def test_reply_handler_row(converged, sut):
     """The forum's reply handler (a row of Moodle's mdl_messageinbound_handlers, read with psql)
     is enabled in reply_by_email and disabled in the other modes: leaving reply_by_email
     disables it again (the modes run in moodle_real.MODES's order, each after another)."""
-    mode, _, _ = converged
+    mode, method, _ = converged
     row = moodle_real.handler_row(sut)
+    print(f"mdl_messageinbound_handlers ({mode}, {method}): {row}")  # shown with -rA, for the notes
     assert row.startswith("2|mod_forum|\\mod_forum\\message\\inbound\\reply_handler|"), row
     assert moodle_real.reply_handler_enabled(sut) == (1 if mode == "reply_by_email" else 0), row
 
@@ -95,6 +96,7 @@ def test_moodle_mail_is_signed_aligned_and_accepted(converged, sut):
     assert from_address == (TEACHER if mode == "teacher_address" else "noreply@school.test")
     assert message["Return-Path"] == "<noreply@school.test>"
     results = moodle_real.authentication_results(message)
+    print(f"From: {message['From']}; Authentication-Results: {results}")  # shown with -rA, for the notes
     for method in ("spf", "dkim", "dmarc"):
         assert f"{method}=pass" in results, results
     assert f"header.d={domain}" in results, results  # aligned: the From domain signed
