@@ -59,20 +59,28 @@ def copies_of_config_php(sut) -> list[str]:
     return found.split()
 
 
+def with_secrets(index: int) -> dict:
+    """A relay's credentials and reply_by_email's inbound mailbox, with the index-th passwords."""
+    return {**RELAY, "moodle_smtppass": SMTP_PASSWORDS[index]} | reply_by_email(IMAP_PASSWORDS[index])
+
+
 @pytest.fixture(scope="module")
 def moved(sut):
-    """The settings file moved (with --diff), and moved back: what each run printed and left."""
+    """Three converges with --diff, what each printed and left: the settings file moved while
+    Moodle's secrets are set; moved back while they change; then the scenario's own settings
+    again, which removes them (and which test_modes.py's first mode converges once more)."""
     before = sut.check_output("ls %s", MOODLE_DIR).split()
-    away = converge_with_diff({"moodle_settings_file": MOVED})
+    away = converge_with_diff(with_secrets(0) | {"moodle_settings_file": MOVED})
     there = {
         "listing": sut.check_output("ls %s", MOODLE_DIR).split(),
         "config.php": sut.file(CONFIG_PHP).content_string,
         "cfg": moodle_real.cfg(sut),
         "copies": copies_of_config_php(sut),
     }
-    back = converge_with_diff()
+    back = converge_with_diff(with_secrets(1))
     after = sut.check_output("ls %s", MOODLE_DIR).split()
-    return {"before": before, "there": there, "after": after, "output": away + back}
+    restored = converge_with_diff()
+    return {"before": before, "there": there, "after": after, "output": away + back + restored}
 
 
 def test_a_moved_settings_file_takes_its_old_files_with_it(moved):
@@ -83,8 +91,10 @@ def test_a_moved_settings_file_takes_its_old_files_with_it(moved):
     assert not set(old) & set(there["listing"]), f"left behind: {sorted(set(old) & set(there['listing']))}"
     assert "config-mail-moved.php" in there["config.php"] and "'/config-mail.php'" not in there["config.php"]
     values, forced = there["cfg"]
-    assert values["smtphosts"] == "127.0.0.1:25" and "smtphosts" in forced  # Moodle reads the new one
-    # and back again: the moved files go too
+    # Moodle reads the new one
+    assert values["smtphosts"] == RELAY["moodle_smtphosts"] and "smtphosts" in forced
+    assert values["smtppass"] == SMTP_PASSWORDS[0] and "smtppass" in forced
+    # and back again: the moved files, with their secrets, go too
     assert not [name for name in moved["after"] if name.startswith("config-mail-moved")], moved["after"]
 
 
@@ -101,16 +111,10 @@ def test_no_copy_of_config_php_in_moodles_directory(moved, sut):
 
 
 def test_diff_shows_no_secret_and_no_database_password(moved):
-    """--diff output of runs that set, change and remove Moodle's secrets shows none of them, old
-    or new, and never config.php's $CFG->dbpass (also not when config.php's line changes)."""
+    """--diff output of runs that set, change and remove Moodle's secrets (and move the files
+    that hold them) shows none of them, old or new, and never config.php's $CFG->dbpass (also not
+    when config.php's line changes)."""
     output = moved["output"]
-    output += converge_with_diff(
-        {**RELAY, "moodle_smtppass": SMTP_PASSWORDS[0]} | reply_by_email(IMAP_PASSWORDS[0])
-    )
-    output += converge_with_diff(
-        {**RELAY, "moodle_smtppass": SMTP_PASSWORDS[1]} | reply_by_email(IMAP_PASSWORDS[1])
-    )
-    output += converge_with_diff()
     for secret in (*SMTP_PASSWORDS, *IMAP_PASSWORDS, DB_PASSWORD):
         assert secret not in output, f"{secret} was printed"
     assert "$CFG->dbpass" not in output
