@@ -63,6 +63,13 @@ options:
       - TTL of the record in seconds.
       - When not set, an existing record keeps its TTL and a new one gets 3600.
     type: int
+attributes:
+  platform:
+    platforms: posix
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 requirements:
   - dnspython >= 2.6, < 3 (V(rfc2136), and for reading DNS)
   - requests >= 2.31, < 3 (V(cloudflare), V(digitalocean)); no provider SDK is needed

@@ -46,13 +46,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  platform:
-    platforms: posix
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""

@@ -40,13 +40,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  platform:
-    platforms: posix
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 notes:
   - The forward check reads the host name's A/AAAA records through the provider when it serves
     the name's zone (so a record created just before counts), otherwise through O(resolver).

@@ -86,13 +86,6 @@ options:
         O(resolver).
     type: bool
     default: true
-attributes:
-  platform:
-    platforms: posix
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""
