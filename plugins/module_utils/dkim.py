@@ -12,6 +12,8 @@ import base64
 import binascii
 import re
 
+from ansible_collections.lms.mail.plugins.module_utils.tag_list import parse_tag_list
+
 try:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -42,19 +44,9 @@ def validate_selector(selector: str) -> str:
 
 
 def parse_tags(value: str) -> dict[str, str]:
-    """A DKIM/DMARC tag-list `a=b; c=d` as a dict; whitespace inside values is dropped for p=."""
-    tags: dict[str, str] = {}
-    for part in value.split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, tag_value = part.partition("=")
-        if not sep:
-            raise DkimError(f"not a tag=value pair: {part!r}")
-        name = name.strip()
-        if name in tags:
-            raise DkimError(f"tag {name!r} appears twice")
-        tags[name] = tag_value.strip()
+    """A DKIM tag-list `a=b; c=d` as a dict (module_utils/tag_list.py: a tag twice is invalid,
+    names are case-sensitive); blanks inside p= are dropped (RFC 6376 §3.6.1: FWS in base64)."""
+    tags = parse_tag_list(value, error=DkimError)
     if "p" in tags:
         tags["p"] = re.sub(r"\s+", "", tags["p"])
     return tags

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.lms.mail.plugins.module_utils.tag_list import parse_tag_list
+
 POLICIES = ("none", "quarantine", "reject")
 ALIGNMENTS = ("r", "s")
 # the order tags are written in; v= must be first and p= should follow (RFC 7489 §6.3)
@@ -30,19 +32,12 @@ def is_dmarc(value: str) -> bool:
 
 
 def parse_dmarc(value: str) -> dict[str, str]:
-    """The tags of a DMARC record in their order; DmarcError when it is not one."""
+    """The tags of a DMARC record in their order; DmarcError when it is not one. The tag-list is
+    DKIM's (module_utils/tag_list.py: a tag twice makes it invalid), with the names folded to
+    lower case as RFC 7489's grammar reads them."""
     if not is_dmarc(value):
         raise DmarcError(f"not a DMARC record (must start with 'v=DMARC1'): {value!r}")
-    tags: dict[str, str] = {}
-    for part in value.split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, tag_value = part.partition("=")
-        if not sep:
-            raise DmarcError(f"not a tag=value pair in the DMARC record: {part!r}")
-        tags[name.strip().lower()] = tag_value.strip()
-    return tags
+    return parse_tag_list(value, fold_case=True, error=DmarcError, where=" in the DMARC record")
 
 
 def validate_tags(tags: dict[str, str]) -> None:

@@ -185,6 +185,17 @@ def requested_tags(params: dict) -> dict[str, str | None]:
     }
 
 
+def _readable(name: str, published: str) -> None:
+    """A published record this module cannot read is one receivers ignore: say so, change nothing."""
+    try:
+        parse_dmarc(published)
+    except DmarcError as exc:
+        raise DmarcError(
+            f"the DMARC record published at {name} is invalid, so receivers apply no DMARC policy "
+            f"({exc}). Correct it by hand, or remove it (state: absent) and run again."
+        ) from None
+
+
 def run(module: AnsibleModule) -> dict:
     params = module.params
     domain = validate_domain(params["domain"])
@@ -207,6 +218,8 @@ def run(module: AnsibleModule) -> dict:
     kept: dict[str, dict[str, str]] = {}
     if params["state"] == "present":
         base = published[0].value if published else None
+        if base is not None:
+            _readable(name, base)
         if base is None and changes["p"] is None:
             raise DmarcError(f"{name} has no DMARC record yet: set policy (none, quarantine or reject)")
         if len(published) > 1:

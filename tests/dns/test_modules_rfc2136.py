@@ -292,6 +292,17 @@ def test_dmarc_duplicates_become_one_record(bind_zones):
     assert bind_zones.txt("_dmarc.school.test") == ["v=DMARC1; p=quarantine"]
 
 
+def test_a_published_dmarc_record_naming_a_tag_twice_is_invalid_and_left_alone(bind_zones):
+    # RFC 6376 section 3.2 (the tag-list DMARC uses): a tag named twice makes the whole record
+    # invalid, so receivers apply no policy; reading either value would be a guess
+    bind_zones.add("empty.test", "_dmarc.empty.test", "TXT", "v=DMARC1; p=none; P=reject")
+    serial = bind_zones.serial("empty.test")
+    result = dmarc(bind_zones, domain="empty.test", policy="quarantine")
+    assert result["failed"] is True
+    assert "_dmarc.empty.test is invalid" in result["msg"] and "tag 'p' appears twice" in result["msg"]
+    assert bind_zones.serial("empty.test") == serial
+
+
 def test_dmarc_external_report_address_warns(bind_zones):
     result = dmarc(bind_zones, policy="none", rua=["mailto:x@reports.test"])
     assert any("reports.test" in w and "_report._dmarc" in w for w in result["warnings"])
