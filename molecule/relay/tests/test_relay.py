@@ -57,6 +57,10 @@ def test_sender_is_rewritten_to_the_login(sut):
 
 
 def test_wrong_password_defers_then_delivers_once_fixed(sut, host):
+    """On Debian 13 (TLS from the first byte, port 465) alone: smtp_sasl_auth_soft_bounce is the
+    same on both releases, and each re-converge costs CI a minute."""
+    if not host.backend.host.endswith("trixie"):
+        pytest.skip("the soft bounce is Postfix's on both releases; Debian 13 checks it")
     output = converge(host.backend.host, "postfix_relay_password=wrong-application-password")
     assert "wrong-application-password" not in output
     msg = lab.new_message("noreply@school.test", "someone@students.test")
@@ -78,6 +82,10 @@ def test_wrong_password_defers_then_delivers_once_fixed(sut, host):
 
 
 def test_no_open_relay_from_the_network(sut, host):
+    """On Debian 12 alone: the same main.cf restrictions on both releases, and each re-converge
+    costs CI a minute."""
+    if not host.backend.host.endswith("bookworm"):
+        pytest.skip("the relay restrictions are the role's, whatever the release")
     address = sut.interface("eth0").addresses[0]
     assert sut.socket(f"tcp://{address}:25").is_listening or sut.socket("tcp://0.0.0.0:25").is_listening
     report = nmap_open_relay(address)
