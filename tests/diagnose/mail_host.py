@@ -121,3 +121,24 @@ def mail_queue_info(host: tuple[str, object], *args: str, check: bool = False) -
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"][name]
+
+
+def diagnose(host: tuple[str, object], report_dir, *extra: str) -> tuple[dict, str]:
+    """playbooks/diagnose.yml run on the host as an operator runs it (extra: its -e settings);
+    the report it wrote, as JSON and as the Markdown a person reads."""
+    name, inventory = host
+    argv = ["ansible-playbook", "playbooks/diagnose.yml", "-i", str(inventory), "-e", "diagnose_dns=false",
+            "-e", f"diagnose_report_dir={report_dir}"]  # fmt: skip
+    for setting in extra:
+        argv += ["-e", setting]
+    run = subprocess.run(
+        argv,
+        cwd=ROOT,
+        env=dict(ansible_env(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = json.loads((report_dir / f"diagnose-{name}.json").read_text())
+    return report, (report_dir / f"diagnose-{name}.md").read_text()

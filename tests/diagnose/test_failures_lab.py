@@ -1,10 +1,11 @@
-"""Failures produced for real in the lab, each read back by mail_queue_info with its kind, its
-side and its fix: through the lab relay that plays a public service (smtp.mailservice.test:587,
-SASL over STARTTLS, sender = login, 10240000-byte SIZE), a relay that does not resolve or does not
-answer, the lab MX's own size limit, this server's own size limit, and Postfix stopped while mail
-is handed over; and the lab MX refusing as receivers do: SPF failing for a domain whose SPF allows
-no host, a mailbox over its quota, a relay that rate-limits. One container, reconfigured case by
-case; only lab hosts are reached."""
+"""Failures produced for real in the lab, each read back by playbooks/diagnose.yml (the report
+an operator reads, as JSON and as Markdown) with its kind, its side and its fix: through the lab
+relay that plays a public service (smtp.mailservice.test:587, SASL over STARTTLS, sender = login,
+10240000-byte SIZE), a relay that does not resolve or does not answer, the lab MX's own size
+limit, this server's own size limit, and Postfix stopped while mail is handed over; and the lab MX
+refusing as receivers do: SPF failing for a domain whose SPF allows no host, a mailbox over its
+quota, a relay that rate-limits. One container, reconfigured case by case; only lab hosts are
+reached."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 
 from tests.diagnose.mail_host import (
     ansible_env,
+    diagnose,
     in_container,
     mail_host,
     mail_queue_info,
@@ -96,22 +98,32 @@ CASES = [
 ]  # fmt: skip
 
 
+def named(report: dict, markdown: str, kind: str, fix: str) -> None:
+    """The report names the kind with its fix, in its JSON and in the Markdown a person reads."""
+    found = {f["kind"]: f for f in report["findings"]}
+    assert kind in found, f"the report names {sorted(found)}, not {kind}"
+    assert fix in found[kind]["fix"], found[kind]
+    assert f"`{kind}`" in markdown and found[kind]["title"] in markdown and fix in markdown
+
+
 @pytest.mark.parametrize(
     ("case", "conf", "password", "sender", "size", "status", "kind", "side", "names"),
     CASES,
     ids=[c[0] for c in CASES],
 )
-def test_a_failure_is_named_with_its_fix(host, case, conf, password, sender, size, status, kind, side, names):
+def test_a_failure_is_named_with_its_fix(
+    host, tmp_path, case, conf, password, sender, size, status, kind, side, names
+):
     name, _ = host
     moment = configure(name, conf, password or LAB["lab_relay_password"])
     sendmail(name, sender, TO, f"lms.mail diagnosis: {case}", size)
     wait_for_status(name, moment, status)
-    result = mail_queue_info(host, since(moment), f"recipient={TO}")
-    [delivery] = [d for d in result["deliveries"] if d["sender"] == sender]
+    report, markdown = diagnose(host, tmp_path, f"diagnose_{since(moment)}", f"diagnose_recipient={TO}")
+    [delivery] = [d for d in report["deliveries"] if d["sender"] == sender]
     assert delivery["status"] == status, delivery
     assert (delivery["failure"]["kind"], delivery["failure"]["side"]) == (kind, side), delivery
     assert names in delivery["failure"]["fix"]
-    assert kind in {f["kind"] for f in result["findings"]}
+    named(report, markdown, kind, names)
 
 
 # The lab MX as receivers refuse (lab/templates/mx-main.cf.j2): an SPF check that rejects on Fail
@@ -154,20 +166,22 @@ def spf_fail_domain():
     ids=[c[0] for c in RECEIVER_CASES],
 )
 def test_a_receiver_refusal_is_named_with_its_fix(
-    host, spf_fail_domain, case, conf, sender, recipient, messages, status, kind, side, says
+    host, tmp_path, spf_fail_domain, case, conf, sender, recipient, messages, status, kind, side, says
 ):
     name, _ = host
     moment = configure(name, conf)
     for number in range(messages):
         sendmail(name, sender, recipient, f"lms.mail diagnosis: {case} ({number + 1})")
     wait_for_status(name, moment, status)
-    result = mail_queue_info(host, since(moment), f"recipient={recipient}")
-    failed = [d for d in result["deliveries"] if d["sender"] == sender and d["status"] == status]
-    assert failed, result["deliveries"]
+    report, markdown = diagnose(
+        host, tmp_path, f"diagnose_{since(moment)}", f"diagnose_recipient={recipient}"
+    )
+    failed = [d for d in report["deliveries"] if d["sender"] == sender and d["status"] == status]
+    assert failed, report["deliveries"]
     failure = failed[0]["failure"]
     assert (failure["kind"], failure["side"]) == (kind, side), failed[0]
     assert says in failure["fix"]
-    assert kind in {f["kind"] for f in result["findings"]}
+    named(report, markdown, kind, says)
 
 
 def test_diagnose_names_the_full_mailbox_of_the_student_who_got_nothing(host, tmp_path):
@@ -192,7 +206,7 @@ def test_diagnose_names_the_full_mailbox_of_the_student_who_got_nothing(host, tm
     assert "Only the recipient can free their mailbox" in markdown
 
 
-def test_a_message_over_this_server_limit_is_refused_when_handed_over(host):
+def test_a_message_over_this_server_limit_is_refused_when_handed_over(host, tmp_path):
     name, _ = host
     moment = configure(name, DIRECT_CONF + " message_size_limit=10240000")
     refused = in_container(
@@ -202,15 +216,18 @@ def test_a_message_over_this_server_limit_is_refused_when_handed_over(host):
     )  # fmt: skip
     assert refused.returncode != 0
     assert "message file too big" in refused.stderr
-    result = wait_for(
+    wait_for(
         "the refusal among Postfix's problems",
         lambda: [
             p for p in mail_queue_info(host, since(moment))["problems"] if "message file too big" in p["text"]
         ],
     )
-    failure = result[0]["failure"]
+    report, markdown = diagnose(host, tmp_path, f"diagnose_{since(moment)}")
+    [problem] = [p for p in report["problems"] if "message file too big" in p["text"]]
+    failure = problem["failure"]
     assert (failure["kind"], failure["side"]) == ("message_too_large", "sending")
     assert "postfix_message_size_limit" in failure["fix"]
+    named(report, markdown, "message_too_large", "postfix_message_size_limit")
 
 
 def test_postfix_stopped_while_moodle_hands_mail_over(host):
