@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import tarfile
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
-
-from tests.operator import wheelhouse
-from tests.operator.test_package import ROOT, run, tarball, user_env  # noqa: F401 (tarball: a fixture)
+from tests.operator.test_package import ROOT, run
 
 # What only a clone holds, or a secret: none of it may be in the artifact.
 SECRET_NAMES = re.compile(r"(\.pem|\.key|\.private|vault[-_.]pass(word)?(\.txt)?|id_(rsa|ed25519))$")
@@ -23,32 +19,12 @@ SECRET_NAMES = re.compile(r"(\.pem|\.key|\.private|vault[-_.]pass(word)?(\.txt)?
 SECRET_TEXT = re.compile(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----\r?\n[A-Za-z0-9+/]{40}|\A\$ANSIBLE_VAULT;")
 
 
-@pytest.fixture(scope="module")
-def controller(tarball, tmp_path_factory) -> SimpleNamespace:  # noqa: F811 (pytest passes the fixture)
-    """A fresh controller: venv, the declared requirements from the wheelhouse, the tarball."""
-    if not wheelhouse.filled():
-        pytest.skip("no wheelhouse of the declared requirements: python tests/operator/wheelhouse.py")
-    base = tmp_path_factory.mktemp("controller")
-    venv, path, home = base / "venv", base / "collections", base / "home"
-    home.mkdir()
-    run(sys.executable, "-m", "venv", str(venv), cwd=base)
-    pip = (str(venv / "bin/pip"), "install", "-q", "--no-index", "--find-links", str(wheelhouse.WHEELHOUSE))
-    run(*pip, wheelhouse.ansible_core(), cwd=base)
-    env = user_env(path, home)
-    galaxy = str(venv / "bin/ansible-galaxy")
-    run(galaxy, "collection", "install", "--offline", "-p", str(path), str(tarball), cwd=home, env=env)
-    installed = path / "ansible_collections/lms/mail"
-    # the README's order: the collection, then its Python requirements from the installed copy
-    run(*pip, "-r", str(installed / "meta/ee-requirements.txt"), cwd=base)
-    return SimpleNamespace(bin=venv / "bin", path=path, home=home, installed=installed, env=env)
-
-
 def ansible(controller: SimpleNamespace, tool: str, *args: str | Path, cwd: Path | None = None) -> str:
     argv = (str(controller.bin / tool), *map(str, args))
     return run(*argv, cwd=cwd or controller.home, env=controller.env).stdout
 
 
-def test_the_tarball_holds_no_secret_and_nothing_only_a_clone_runs(tarball):  # noqa: F811
+def test_the_tarball_holds_no_secret_and_nothing_only_a_clone_runs(tarball):
     with tarfile.open(tarball) as archive:
         members = archive.getmembers()
         texts = {m.name: archive.extractfile(m).read() for m in members if m.isfile()}

@@ -53,14 +53,6 @@ def run(*argv: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.Com
     return proc
 
 
-@pytest.fixture(scope="module")
-def tarball(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build")
-    run(str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(out), str(ROOT))
-    (built,) = out.glob("lms-mail-*.tar.gz")
-    return built
-
-
 def test_the_tarball_holds_the_collection_and_nothing_of_the_projects_tooling(tarball):
     with tarfile.open(tarball) as archive:
         names = archive.getnames()

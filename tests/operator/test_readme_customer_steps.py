@@ -7,10 +7,12 @@ Molecule site's). Afterwards the host is as it was: check mode changed nothing."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from subprocess import PIPE
 
@@ -42,19 +44,21 @@ def customer_steps() -> list[str]:
     return [line.strip() for line in block.group(1).splitlines() if line.strip()]
 
 
-@pytest.fixture
-def fresh_host():
-    """A lab container the roles never ran on, with Moodle's stand-in tree; removed afterwards."""
-    name = f"lmsmail-readme-{uuid.uuid4().hex[:6]}"
+@contextlib.contextmanager
+def lab_host(name: str, hostname: str, purge: bool) -> Iterator[str]:
+    """A lab container the roles never ran on, with Moodle's stand-in tree; its address. purge:
+    without Postfix and OpenDKIM, as a new customer's server (the lab has no network, so a host
+    the roles really run on keeps the image's packages, installed and never configured)."""
     started = podman(
-        "run", "-d", "--name", name, "--hostname", HOSTNAME, "--network", LAB["lab_network"],
+        "run", "-d", "--name", name, "--hostname", hostname, "--network", LAB["lab_network"],
         "--dns", LAB["lab_parts"]["dns"]["ip"], "--systemd=always", "--label", "lms.mail.lab=test",
         LAB["lab_images"]["bookworm"], "/sbin/init",
     )  # fmt: skip
     assert started.returncode == 0, started.stderr
     try:
-        purge = "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q postfix opendkim opendkim-tools"
-        assert podman("exec", name, "sh", "-c", purge).returncode == 0
+        if purge:
+            purge_cmd = "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q postfix opendkim opendkim-tools"
+            assert podman("exec", name, "sh", "-c", purge_cmd).returncode == 0
         address = podman(
             "inspect", name, "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
         )
@@ -64,15 +68,23 @@ def fresh_host():
                 "-e", "ansible_connection=containers.podman.podman",
                 "-e", "ansible_python_interpreter=/usr/bin/python3",
                 "-e", "moodle_dir=/var/www/moodle moodle_dataroot=/var/www/moodledata",
-                "-e", f"mail_hostname={HOSTNAME}",
+                "-e", f"mail_hostname={hostname}",
             ],
             cwd=ROOT, env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")),
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert standin.returncode == 0, standin.stdout[-3000:]
-        yield name, address.stdout.strip()
+        yield address.stdout.strip()
     finally:
         podman("rm", "--force", "--time", "0", name)
+
+
+@pytest.fixture
+def fresh_host():
+    """A purged lab host (see lab_host); removed afterwards."""
+    name = f"lmsmail-readme-{uuid.uuid4().hex[:6]}"
+    with lab_host(name, HOSTNAME, purge=True) as address:
+        yield name, address
 
 
 @pytest.fixture
@@ -93,7 +105,9 @@ def clone(tmp_path) -> Path:
     return copy
 
 
-def fill_in(inventory: Path, host: str, address: str) -> None:
+def fill_in(
+    inventory: Path, host: str, address: str, domain: str = "school.test", hostname: str = HOSTNAME
+) -> None:
     fill(
         inventory / "hosts.yml",
         [
@@ -111,9 +125,9 @@ def fill_in(inventory: Path, host: str, address: str) -> None:
     fill(
         inventory / "group_vars/moodle/main.yml",
         [
-            ("mail_domain: school.example", "mail_domain: school.test"),
-            ("mail_hostname: moodle.school.example", f"mail_hostname: {HOSTNAME}"),
-            ("moodle_noreplyaddress: noreply@school.example", "moodle_noreplyaddress: noreply@school.test"),
+            ("mail_domain: school.example", f"mail_domain: {domain}"),
+            ("mail_hostname: moodle.school.example", f"mail_hostname: {hostname}"),
+            ("moodle_noreplyaddress: noreply@school.example", f"moodle_noreplyaddress: noreply@{domain}"),
             # the lab network has no default route; names are read from the lab's DNS only
             (
                 "# dns_public_ipv4: 203.0.113.10 ",
@@ -149,6 +163,7 @@ def test_the_readme_customer_steps_work_as_written_and_check_mode_is_green_on_a_
     assert filled
     assert (inventory / "group_vars/moodle/vault.yml").read_text().startswith("$ANSIBLE_VAULT;")
     out = done.stdout
+    (clone.parent / "readme-check.out").write_text(out)  # the dry run as the engineer saw it
     recap = re.search(
         rf"^{re.escape(host)}\s*: ok=(\d+)\s+changed=(\d+)\s+unreachable=0\s+failed=0", out, re.M
     )

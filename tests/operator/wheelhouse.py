@@ -37,7 +37,8 @@ def requirements() -> str:
 
 def stamp() -> str:
     """What the wheelhouse was filled for: the requirements, then the lowest versions."""
-    return f"{requirements()}# lowest\n{LOWEST.read_text()}"
+    pins = [line for line in LOWEST.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return f"{requirements()}# lowest\n" + "".join(f"{pin}\n" for pin in pins)
 
 
 def filled() -> bool:
