@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.lms.mail.plugins.module_utils.dns_provider import Record
+from ansible_collections.lms.mail.plugins.module_utils.dns_records import Record
 from ansible_collections.lms.mail.plugins.module_utils.txt import normalize_txt
 
 

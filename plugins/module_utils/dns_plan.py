@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lms.mail.plugins.module_utils.dns_output import record_dicts, record_diff
-from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
-    DEFAULT_TTL,
-    DnsProvider,
-    Record,
-    Zone,
-)
+from ansible_collections.lms.mail.plugins.module_utils.dns_records import DEFAULT_TTL, Record, Zone
+
+if TYPE_CHECKING:  # the providers plan their PTR writes here: no import of them at run time
+    from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsProvider
 from ansible_collections.lms.mail.plugins.module_utils.txt import normalize_txt
 
 

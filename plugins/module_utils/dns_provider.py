@@ -4,19 +4,23 @@
 Every module (spf_record, dkim_record, dmarc_record, ptr_record) talks to a DnsProvider and
 never to a provider SDK, so that merge rules, check mode and diff are written once.
 A provider reads and writes single records: it never replaces a whole RRset, so records the
-module does not own (other TXT values at the same name) are never touched.
+module does not own (other TXT values at the same name) are never touched. Record, Zone and the
+name helpers are dns_records.py's, and are taken from here too.
 """
 
 from __future__ import annotations
 
 import abc
-import dataclasses
-import functools
-import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-DEFAULT_TTL = 3600  # a record created without a TTL asked for
+from ansible_collections.lms.mail.plugins.module_utils.dns_plan import Plan, apply_plan, plan_records
+from ansible_collections.lms.mail.plugins.module_utils.dns_records import (
+    Record,
+    Zone,
+    normalise_name,
+    reverse_name,
+)
 
 
 class DnsError(Exception):
@@ -42,21 +46,6 @@ class RateLimited(DnsError):
 
 class PtrUnsupported(DnsError):
     """The provider cannot set PTR records; the message says what to do in the hoster's panel."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Zone:
-    name: str  # the zone apex, lower case, no trailing dot
-    id: str = ""  # the provider's identifier; the name for RFC 2136
-
-
-@dataclasses.dataclass(frozen=True)
-class Record:
-    name: str  # fully qualified, lower case, no trailing dot
-    type: str  # "TXT", "PTR", "A", ...
-    value: str  # TXT: the joined, unquoted value; others: the presentation form without a trailing dot
-    ttl: int = DEFAULT_TTL
-    id: str = ""  # the provider's identifier; empty for RFC 2136 and for records not yet created
 
 
 class DnsProvider(abc.ABC):
@@ -102,27 +91,23 @@ class DnsProvider(abc.ABC):
     def set_ptr(self, ip: str, fqdn: str, ttl: int | None = None, dry_run: bool = False) -> bool:
         """Point ip's PTR at fqdn, leaving no PTR to another name; True when something changed.
         ttl None keeps the record's TTL (3600 for a new one). With dry_run, the same decision
-        without a write (what check mode reports)."""
+        without a write (what check mode reports). Planned as the TXT records are
+        (dns_plan.plan_records): a PTR to another name is updated in place, the rest deleted."""
         zone = self._ptr_zone(ip)
         name = reverse_name(ip)
         target = normalise_name(fqdn)
         current = self.list_records(zone, name, "PTR")
-        keep = next((r for r in current if normalise_name(r.value) == target), None)
-        writes: list[Callable[[], object]] = []
-        if keep is None or (ttl is not None and keep.ttl != ttl):
-            base = keep or (current[0] if current else None)
-            wanted = Record(name=name, type="PTR", value=target, ttl=ttl or (base.ttl if base else 3600))
-            if base is not None:
-                writes.append(functools.partial(self.update_record, zone, base, wanted))
-            else:
-                writes.append(functools.partial(self.create_record, zone, wanted))
-            keep = base
-        # a second PTR makes receivers pick one at random: FCrDNS would hold only sometimes
-        # (one that differs only in case or a trailing dot names the same host and stays)
-        for record in current:
-            if record is not keep and normalise_name(record.value) != target:
-                writes.append(functools.partial(self.delete_record, zone, record))
-        return self._write(writes, dry_run)
+        # a second PTR makes receivers pick one at random: FCrDNS would hold only sometimes. A
+        # further one naming the host (in another case, with a trailing dot) names the same host:
+        # it is not this task's to change, and stays.
+        same_host = [r for r in current if normalise_name(r.value) == target][1:]
+        plan = plan_records(
+            current,
+            [Record(name, "PTR", target)],
+            owns=lambda record: all(record is not other for other in same_host),
+            ttl=ttl,
+        )
+        return self._write_plan(zone, plan, dry_run)
 
     def delete_ptr(self, ip: str, fqdn: str | None = None, dry_run: bool = False) -> bool:
         """Remove ip's PTR records (only the ones naming fqdn when given); True when something
@@ -130,15 +115,13 @@ class DnsProvider(abc.ABC):
         zone = self._ptr_zone(ip)
         target = normalise_name(fqdn) if fqdn else None
         current = self.list_records(zone, reverse_name(ip), "PTR")
-        doomed = [r for r in current if target is None or normalise_name(r.value) == target]
-        return self._write([functools.partial(self.delete_record, zone, r) for r in doomed], dry_run)
+        plan = Plan(deletes=[r for r in current if target is None or normalise_name(r.value) == target])
+        return self._write_plan(zone, plan, dry_run)
 
-    @staticmethod
-    def _write(writes: list[Callable[[], object]], dry_run: bool) -> bool:
-        if not dry_run:
-            for write in writes:
-                write()
-        return bool(writes)
+    def _write_plan(self, zone: Zone, plan: Plan, dry_run: bool) -> bool:
+        if plan.changed and not dry_run:
+            apply_plan(self, zone, plan)
+        return plan.changed
 
     def _ptr_zone(self, ip: str) -> Zone:
         try:
@@ -214,13 +197,3 @@ class ApiProvider(DnsProvider):
             if candidate.value == record.value:
                 return candidate.id
         raise DnsError(f"no {record.type} record {record.value!r} at {record.name} to change")
-
-
-def normalise_name(name: str) -> str:
-    """A name as the interface speaks it: lower case, no surrounding blanks, no trailing dot."""
-    return name.strip().rstrip(".").lower()
-
-
-def reverse_name(ip: str) -> str:
-    """The PTR owner name of an IPv4 or IPv6 address, without the trailing dot."""
-    return ipaddress.ip_address(ip).reverse_pointer.lower()

@@ -109,12 +109,12 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
 )
 from ansible_collections.lms.mail.plugins.module_utils.dns_output import record_diff
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
-    DEFAULT_TTL,
     DnsError,
     Record,
     TemporaryDnsError,
     reverse_name,
 )
+from ansible_collections.lms.mail.plugins.module_utils.dns_records import DEFAULT_TTL
 from ansible_collections.lms.mail.plugins.module_utils.dns_registry import build_provider
 from ansible_collections.lms.mail.plugins.module_utils.dns_values import validate_domain, validate_ip
 from ansible_collections.lms.mail.plugins.module_utils.spf import SpfTempError
@@ -199,7 +199,7 @@ def run(module: AnsibleModule) -> dict:
             name,
             "PTR",
             [Record(name, "PTR", v, ttl) for v in previous],
-            [Record(name, "PTR", v, params["ttl"] or ttl) for v in after],
+            [Record(name, "PTR", v, ttl if params["ttl"] is None else params["ttl"]) for v in after],
         )
     return output
 

@@ -1,7 +1,7 @@
 """The provider registry (module_utils/dns_registry.py) is the one list of DNS providers: the
 modules' options and factory read it, and everything written elsewhere about the providers (the
 doc fragment, the dns role's variables and argument specs, the preflight's library check) is
-checked against it here. A fourth provider, kept in memory and defined in this file, is added to
+checked against it here. A fourth provider, kept in memory (memory_provider.py, one file), is added to
 the registry alone and the record modules run against it. No DNS, no network."""
 
 from __future__ import annotations
@@ -18,13 +18,7 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
     provider_argument_spec,
     provider_required_if,
 )
-from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
-    DnsProvider,
-    Record,
-    Zone,
-    ZoneNotFound,
-    normalise_name,
-)
+from ansible_collections.lms.mail.plugins.module_utils.dns_provider import Record
 from ansible_collections.lms.mail.plugins.module_utils.dns_registry import (
     PROVIDERS,
     ProviderEntry,
@@ -37,6 +31,7 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_rfc2136 import (
 from ansible_collections.lms.mail.plugins.module_utils.requirements import LIBRARIES
 
 from tests.dns.modules import run_module
+from tests.unit.plugins.module_utils.memory_provider import MemoryProvider
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 NAMES = list(PROVIDERS)
@@ -124,39 +119,7 @@ def test_the_preflight_checks_the_registry_libraries():
         assert set(entry.libraries) <= set(PROVIDER_LIBRARIES[name])
 
 
-# -- a fourth provider: its own class and one registry entry, nothing else -----------------------
-
-
-class MemoryProvider(DnsProvider):
-    """Zones held in a dict {apex: [Record]}, shared by every provider made in a test."""
-
-    zones: dict[str, list[Record]] = {}
-
-    @classmethod
-    def from_options(cls, options, token):
-        return cls()
-
-    def find_zone(self, fqdn: str) -> Zone:
-        labels = normalise_name(fqdn).split(".")
-        for i in range(len(labels) - 1):
-            if ".".join(labels[i:]) in self.zones:
-                return Zone(".".join(labels[i:]))
-        raise ZoneNotFound(f"no zone holds {fqdn}")
-
-    def list_records(self, zone: Zone, name: str, rtype: str) -> list[Record]:
-        return [r for r in self.zones[zone.name] if r.name == name and r.type == rtype]
-
-    def create_record(self, zone: Zone, record: Record) -> Record:
-        self.zones[zone.name].append(record)
-        return record
-
-    def update_record(self, zone: Zone, old: Record, new: Record) -> Record:
-        records = self.zones[zone.name]
-        records[records.index(old)] = new
-        return new
-
-    def delete_record(self, zone: Zone, record: Record) -> None:
-        self.zones[zone.name].remove(record)
+# -- a fourth provider: its own file (memory_provider.py) and one registry entry, nothing else ---
 
 
 @pytest.fixture
@@ -171,6 +134,7 @@ def memory(monkeypatch):
         "2.0.192.in-addr.arpa": [],
     }
     monkeypatch.setattr(MemoryProvider, "zones", zones)
+    monkeypatch.setattr(MemoryProvider, "writes", [])
     return zones
 
 
