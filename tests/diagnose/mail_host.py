@@ -45,9 +45,14 @@ def mail_host(tmp_path, prefix: str) -> Iterator[tuple[str, object]]:
     """A running container with Postfix delivering directly (loopback only), and an inventory
     that puts it in the moodle group. Removed afterwards."""
     name = f"lmsmail-{prefix}-{uuid.uuid4().hex[:6]}"
+    # A patient resolver: on a machine under load (CI's lanes, 2 cores) the lab's BIND was seen
+    # to take over 5 s, the resolver's default, twice in a row; Postfix then defers the case's
+    # message as "Host or domain name not found ... try again" (4.4.3), which is right for a
+    # server but not the failure the case produces.
     started = podman(
         "run", "-d", "--name", name, "--hostname", "diag.school.test",
         "--network", LAB["lab_network"], "--dns", LAB["lab_parts"]["dns"]["ip"],
+        "--dns-option", "timeout:15", "--dns-option", "attempts:3",
         "--systemd=always", "--label", "lms.mail.lab=test",
         LAB["lab_images"]["bookworm"], "/sbin/init",
     )  # fmt: skip
