@@ -903,8 +903,12 @@ def findings(deliveries: list[dict], queue: list[dict], problems: list[dict]) ->
         for item in entry.get("recipients") or []:
             if (entry.get("queue_id"), item.get("address")) not in seen:
                 add(item.get("failure"), item.get("address"), item.get("delay_reason") or "")
+    # a warning of a kind the messages already show explains those failures: it is no more of them
+    # ("certificate verification failed" beside the deferred message's "not verified")
+    messages = set(found)
     for problem in problems:
-        add(problem.get("failure"), None, problem["text"], problem["count"])
+        if (problem.get("failure") or {}).get("kind") not in messages:
+            add(problem.get("failure"), None, problem["text"], problem["count"])
     return sorted(found.values(), key=lambda e: -e["count"])
 
 

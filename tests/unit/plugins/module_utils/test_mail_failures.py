@@ -561,6 +561,33 @@ def test_queue_entries_and_problems():
         ("local_mta_not_running", 1),
     ]
 
+    # Postfix's warning beside a deferred message of the same kind is that message's failure
+    # explained, not a second one
+    warned = mail_failures.group_problems(
+        [
+            {
+                "timestamp": 4.0,
+                "program": "postfix/smtp",
+                "severity": "info",
+                "text": "certificate verification failed for smtp.mailservice.test[10.89.231.26]:587: "
+                "untrusted issuer /CN=lms.mail lab CA",
+            }
+        ],
+        "[smtp.mailservice.test]:587",
+    )
+    deferred = {
+        "queue_id": "A34F5312068",
+        "recipient": "postmaster@students.test",
+        "reply": "Server certificate not verified",
+        "failure": mail_failures.classify(
+            "Server certificate not verified", "4.7.5", relayhost="[smtp.mailservice.test]:587"
+        ).as_dict(),
+    }
+    assert [(f["kind"], f["count"]) for f in mail_failures.findings([deferred], [], warned)] == [
+        ("tls_failed", 1)
+    ]
+    assert [(f["kind"], f["count"]) for f in mail_failures.findings([], [], warned)] == [("tls_failed", 1)]
+
 
 def test_a_recipient_verdict():
     queue = mail_failures.classify_queue(
