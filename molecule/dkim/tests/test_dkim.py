@@ -181,7 +181,12 @@ def test_ed25519_signer_goes_and_comes_back_with_its_keys(sut, host, ed25519):
     assert sut.check_output(keys) == before
 
 
-def test_check_mode_on_a_converged_host_changes_nothing(sut, host):
+def test_check_mode_on_a_converged_host_changes_nothing(sut, host, ed25519):
+    """On the platform with both signers, whose tasks are a superset of the other's: the roles'
+    tasks do not depend on the release (Postfix's check mode on both releases is the direct
+    scenario's)."""
+    if not ed25519:
+        pytest.skip("on the platform with both signers")
     state = (
         "find /etc/opendkim* /etc/dkimkeys -type f -exec sha256sum {} +; systemctl show -p MainPID opendkim"
     )

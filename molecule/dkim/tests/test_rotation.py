@@ -1,7 +1,9 @@
 """A rotation through playbooks/rotate_dkim.yml with the selectors published in the lab's DNS
 over RFC 2136: every message sent before, during and after it verifies on the lab's MX, which
 reads the keys from the lab's DNS as a receiving server would, at the moment it arrives; with
-Ed25519 on, both signatures of every message, the two keys rotating together."""
+Ed25519 on, both signatures of every message, the two keys rotating together. On the Debian 13
+platform, whose RSA and Ed25519 keys rotate together: the playbook's path does not depend on the
+release, and RSA alone is the part of it Debian 12 would take."""
 
 from __future__ import annotations
 
@@ -28,7 +30,9 @@ OVERLAP = 20
 
 
 @pytest.fixture
-def sut(host):
+def sut(host, ed25519):
+    if not ed25519:
+        pytest.skip("on the platform whose RSA and Ed25519 keys rotate together")
     return lab.instance(host)
 
 
