@@ -79,7 +79,7 @@ def test_setting_forced_in_config_php_is_a_clear_conflict(sut, host):
     )
     try:
         before = set_calls(sut, "smtphosts")
-        run = lab.converge(moodle_site.SCENARIO, host.backend.host, CFG_CLI, check=False)
+        run = moodle_site.converge(host.backend.host, CFG_CLI, check=False)
         output = run.stdout + run.stderr
         assert run.returncode != 0
         assert "Conflict: smtphosts is forced in config.php" in output, output[-3000:]

@@ -114,7 +114,7 @@ def test_reply_by_email_before_moodle_is_installed(sut, host):
     only_on(host, "trixie")
     sut.check_output("mv %s %s.installed", STANDIN_DB, STANDIN_DB)
     try:
-        run = lab.converge(moodle_site.SCENARIO, host.backend.host, REPLY_BY_EMAIL)
+        run = moodle_site.converge(host.backend.host, REPLY_BY_EMAIL)
         assert "is not installed yet" in run.stdout and "was NOT enabled" in run.stdout, run.stdout[-3000:]
         assert IMAP_PASSWORD not in run.stdout + run.stderr
         # nothing was written where the database would be

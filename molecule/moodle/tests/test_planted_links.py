@@ -35,7 +35,7 @@ def test_files_replaced_by_links_are_refused_and_their_target_never_shown(sut, h
     state = f"stat -c '%U:%G %a %s %Y' {TARGET}; sha256sum {TARGET}"
     before = sut.check_output(state)
     try:
-        run = lab.converge(moodle_site.SCENARIO, host.backend.host, options=("--diff",), check=False)
+        run = moodle_site.converge(host.backend.host, options=("--diff",), check=False)
         output = run.stdout + run.stderr
         assert run.returncode != 0, output[-2000:]
         message = f"{', '.join(paths)}: a link, or not a regular file"
