@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tarfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -74,3 +75,13 @@ def test_the_readme_playbook_and_lms_mail_site_pass_a_syntax_check(controller, t
     for entry in (playbook, "lms.mail.site", "lms.mail.verify", "lms.mail.rotate_dkim", "lms.mail.diagnose"):
         out = ansible(controller, "ansible-playbook", "--syntax-check", "-i", inventory, entry, cwd=tmp_path)
         assert "playbook:" in out, out
+
+
+def test_lms_mail_site_refuses_an_inventory_that_does_not_exist(controller, tmp_path):
+    """Without the clone's ansible.cfg (unparsed_is_failed), Ansible skips every play of a
+    missing inventory and exits 0; lms.mail.site itself refuses it, before any host is reached."""
+    argv = (str(controller.bin / "ansible-playbook"), "lms.mail.site", "-i", "customer")
+    run = subprocess.run(argv, cwd=tmp_path, env=controller.env, capture_output=True, text=True, check=False)
+    assert run.returncode != 0, run.stdout
+    assert "The inventory has no host in the group moodle" in run.stdout
+    assert "-i inventories/<customer>" in run.stdout
