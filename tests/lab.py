@@ -265,9 +265,18 @@ def dns_module(module: str, args: dict) -> dict:
             "-a",
             json.dumps(args),
         ],
+        # the result as JSON whatever the caller's settings (Molecule's verify step forces colour,
+        # the project's ansible.cfg prints results as YAML)
+        env=dict(
+            os.environ,
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+            ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        ),
         capture_output=True,
         text=True,
         check=False,
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    return json.loads(run.stdout.split(" => ", 1)[1])
+    return json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
