@@ -115,7 +115,8 @@ def test_the_installed_collection_runs_to_pending_then_to_a_passing_proof(
     out = first.stdout
     assert first.returncode == 0, out[-8000:] + first.stderr[-3000:]
     assert recap(out, host)["failed"] == 0
-    md_file, zone_file = inventory / f"records/{host}.md", inventory / f"records/{host}.zone"
+    records = inventory.parent / f"{inventory.name}-records"  # beside the inventory, never in it
+    md_file, zone_file = records / f"{host}.md", records / f"{host}.zone"
     assert f"pending: publish the records in {md_file}, then run playbooks/verify.yml" in out
     (tmp_path.parent / "first-run.out").write_text(out)  # the run as the operator saw it
 

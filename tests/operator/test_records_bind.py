@@ -1,5 +1,5 @@
 """The records a person publishes by hand, end to end on a real BIND (tests/dns/bind.py, on
-loopback): lms.mail.dns with dns_provider none writes <records dir>/<host>.zone; dnspython parses
+loopback): lms.mail.dns with dns_provider none writes <inventory>-records/<host>.zone; dnspython parses
 its lines, they are loaded into BIND as a person would enter them, BIND answers them with each
 TXT string within 255 bytes and the joined value intact, and the proof (lms.mail.verify, DNS
 part) that failed before they were published now passes."""
@@ -57,10 +57,12 @@ def play(
     ]
     path = tmp_path / f"{name}.yml"
     path.write_text(yaml.safe_dump(playbook, sort_keys=False))
-    (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    localhost: {}\n")
+    inventory = tmp_path / "inventory"  # a customer's inventory directory: the records go beside it
+    inventory.mkdir(exist_ok=True)
+    (inventory / "hosts.yml").write_text("all:\n  hosts:\n    localhost: {}\n")
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"), str(path)],
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(path)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -110,7 +112,6 @@ def server(bind_zones: BindServer, tmp_path: Path) -> dict[str, Any]:
         # the RSA key only: the proof's mail_dns_info reads every DKIM key as RSA (reported)
         "dkim_dns_records": dkim_records(DOMAIN, *keys)[:1],
         "dns_provider": "none",
-        "dns_records_dir": str(tmp_path / "records"),
         "dns_resolver": [bind_zones.host],
         "dns_resolver_port": bind_zones.port,
         "verify_message": False,
@@ -135,6 +136,15 @@ def test_the_written_zone_lines_load_into_bind_and_the_proof_then_passes(
     for line in lines:
         assert line in md_file.read_text().splitlines()
         assert line in printed.stdout
+
+    # beside the inventory directory, not in it: Ansible reads every file and directory in it as
+    # inventory on the next run, and warns about each it cannot parse
+    assert md_file.parent == tmp_path / "inventory-records"
+    listed = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(tmp_path / "inventory"), "--list"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0 and "WARNING" not in listed.stderr + listed.stdout, listed.stderr
 
     load_as_a_person_would(bind_zones, zone_text)
     for record in server["dkim_dns_records"]:
