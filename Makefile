@@ -50,6 +50,9 @@ unit-and-molecule: venv host lab
 bench: venv host images
 	python bench/dns/run.py
 	python bench/dkim/run.py
+	python bench/burst/run.py
+	python bench/converge/run.py
+	python bench/rerun/run.py
 
 host:
 	lab/install-host-packages
