@@ -266,7 +266,8 @@ def dns_module(module: str, args: dict) -> dict:
             json.dumps(args),
         ],
         # the result as JSON whatever the caller's settings (Molecule's verify step forces colour,
-        # the project's ansible.cfg prints results as YAML)
+        # and its timer callback prints after the JSON, which is read alone; the project's
+        # ansible.cfg prints results as YAML)
         env=dict(
             os.environ,
             ANSIBLE_NOCOLOR="1",
@@ -279,4 +280,5 @@ def dns_module(module: str, args: dict) -> dict:
         check=False,
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    return json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    result, _ = json.JSONDecoder().raw_decode(run.stdout[run.stdout.index("{") :])
+    return result["plays"][0]["tasks"][0]["hosts"]["localhost"]
