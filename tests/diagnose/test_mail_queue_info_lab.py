@@ -11,7 +11,15 @@ import subprocess
 
 import pytest
 
-from tests.diagnose.mail_host import ansible_env, in_container, mail_host, mail_queue_info, sendmail, wait_for
+from tests.diagnose.mail_host import (
+    ansible_env,
+    diagnose,
+    in_container,
+    mail_host,
+    mail_queue_info,
+    sendmail,
+    wait_for,
+)
 from tests.lab import LAB, ROOT
 
 MX_IP = LAB["lab_parts"]["mx"]["ip"]
@@ -112,3 +120,15 @@ def test_diagnose_playbook_writes_the_report(host, tmp_path):
     assert [f["kind"] for f in report["findings"]] == ["port25_blocked"]
     assert report["recipient"] == DEFERRED_TO
     assert "outgoing port 25 is blocked" in run.stdout
+
+
+def test_diagnose_names_the_unknown_user_and_the_blocked_port_with_their_fixes(host, tmp_path):
+    """The whole window, as an operator first runs it: both failures named with their fix."""
+    report, markdown = diagnose(host, tmp_path, "diagnose_since=1h")
+    found = {f["kind"]: f for f in report["findings"]}
+    assert set(found) >= {"unknown_recipient", "port25_blocked"}, found
+    assert found["unknown_recipient"]["side"] == "receiving"
+    assert BOUNCED_TO in found["unknown_recipient"]["recipients"]
+    for kind in ("unknown_recipient", "port25_blocked"):
+        assert found[kind]["title"] in markdown and found[kind]["fix"] in markdown
+    assert "User unknown in local recipient table" in markdown
