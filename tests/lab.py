@@ -282,3 +282,10 @@ def dns_module(module: str, args: dict) -> dict:
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     result, _ = json.JSONDecoder().raw_decode(run.stdout[run.stdout.index("{") :])
     return result["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def exported_dkim_records(instance: str) -> dict[str, str]:
+    """The signing DKIM records (name -> value) the converge exported for a Molecule instance
+    (dkim-records-<instance>.json in the scenario's ephemeral directory)."""
+    path = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / f"dkim-records-{instance}.json"
+    return {r["name"]: r["value"] for r in json.loads(path.read_text()) if r["signing"]}

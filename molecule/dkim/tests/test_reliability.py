@@ -8,8 +8,6 @@ whose two signers (RSA and Ed25519) both have to come back: the mail path is the
 from __future__ import annotations
 
 import io
-import json
-import os
 import subprocess
 import tarfile
 import time
@@ -57,9 +55,7 @@ def sut(host):
 
 @pytest.fixture
 def published(host) -> dict[str, str]:
-    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], f"dkim-records-{host.backend.host}.json")
-    with open(path) as exported:
-        return {r["name"]: r["value"] for r in json.load(exported) if r["signing"]}
+    return lab.exported_dkim_records(host.backend.host)
 
 
 SIGNERS = ["opendkim", "opendkim-ed25519"]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import tarfile
 import time
@@ -120,9 +119,7 @@ def sut(host):
 
 @pytest.fixture
 def published(host) -> dict[str, str]:
-    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], f"dkim-records-{host.backend.host}.json")
-    with open(path) as exported:
-        return {r["name"]: r["value"] for r in json.load(exported) if r["signing"]}
+    return lab.exported_dkim_records(host.backend.host)
 
 
 def on_server(container: str, *argv: str, stdin: str | None = None, privileged: bool = False) -> str:
