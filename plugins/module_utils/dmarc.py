@@ -28,7 +28,9 @@ class DmarcError(ValueError):
 
 
 def is_dmarc(value: str) -> bool:
-    return re.match(r"^\s*v\s*=\s*DMARC1\s*(;|$)", value) is not None
+    """RFC 7489's dmarc-version: blanks (space, tab) only around its parts, then ';' or the end
+    of the value. A newline is no blank there, and `$` would also match before a final one."""
+    return re.match(r"[ \t]*v[ \t]*=[ \t]*DMARC1[ \t]*(?:;|\Z)", value) is not None
 
 
 def parse_dmarc(value: str) -> dict[str, str]:
