@@ -17,6 +17,7 @@ whose authserv-id it cannot read raises ValueError. Pure Python, no dependencies
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 from collections.abc import Iterable
 
 _WSP = " \t\r\n"
@@ -323,3 +324,70 @@ def trusted_results(values: Iterable[str], authserv_ids: Iterable[str]) -> Trust
         elif field.authserv_id not in outcome.ignored_authserv_ids:
             outcome.ignored_authserv_ids.append(field.authserv_id)
     return outcome
+
+
+def from_domain(from_field: str) -> str:
+    """The domain of a From field's address (RFC 5322.From, the one DMARC judges), lower case
+    and without a trailing dot; "" when the field holds no address with a domain."""
+    addresses = [address for _name, address in email.utils.getaddresses([from_field or ""]) if "@" in address]
+    if len(addresses) != 1:
+        # DMARC has no single author domain for none or several addresses (RFC 7489 6.6.1)
+        return ""
+    return addresses[0].rsplit("@", 1)[1].strip().rstrip(".").lower()
+
+
+def relaxed_aligned(domain: str, author_domain: str) -> bool:
+    """Relaxed alignment (RFC 7489 3.1.1) without the public suffix list: the domains are equal,
+    or one is a subdomain of the other. Case and a trailing dot do not count."""
+    a = (domain or "").strip().rstrip(".").lower()
+    b = (author_domain or "").strip().rstrip(".").lower()
+    if not a or not b:
+        return False
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+def aligned_dkim(results: Iterable[dict], author_domain: str) -> list[str]:
+    """The signing domains (header.d) of the passing DKIM results aligned with author_domain,
+    each once, in order. results: AuthResult.as_dict() items, of any method."""
+    aligned: list[str] = []
+    for result in results:
+        if result.get("method") != "dkim" or result.get("result") != "pass":
+            continue
+        domain = str((result.get("properties") or {}).get("header.d", "")).strip().rstrip(".").lower()
+        if relaxed_aligned(domain, author_domain) and domain not in aligned:
+            aligned.append(domain)
+    return aligned
+
+
+def verdict_problems(results: list[dict], author_domain: str) -> list[str]:
+    """What a receiver's trusted results say is wrong with the message, as sentences that name
+    the fix: SPF must pass, a DKIM signature aligned with the From domain must pass, DMARC must
+    pass. Empty when the receiver accepted the message as signed, aligned and authorised.
+    results: the trusted results as AuthResult.as_dict() items, topmost first (the first SPF and
+    DMARC result count, as the module's `auth` reports them)."""
+    problems = []
+    spf = next((r for r in results if r.get("method") == "spf"), None) or {}
+    if spf.get("result", "none") != "pass":
+        why = f" ({spf['comment']})" if spf.get("comment") else ""
+        problems.append(
+            f"the receiver found SPF {spf.get('result', 'missing')}{why}: the envelope sender domain "
+            f"must authorise the sending address"
+        )
+    shown = author_domain or "the From address (none found)"
+    if not aligned_dkim(results, author_domain):
+        found = ", ".join(r.get("result", "") for r in results if r.get("method") == "dkim") or "none"
+        problems.append(
+            f"the receiver found no passing DKIM signature of {shown} (found: {found}): the key must "
+            f"be published and the signer must sign that domain"
+        )
+    dmarc = next((r for r in results if r.get("method") == "dmarc"), None) or {}
+    if dmarc.get("result", "none") != "pass":
+        problems.append(f"the receiver found DMARC {dmarc.get('result', 'missing')} for {shown}")
+    return problems
+
+
+def result_line(result: dict) -> str:
+    """One result as a report shows it: `authserv-id: method=result ptype.property=value ...`."""
+    props = " ".join(f"{name}={value}" for name, value in (result.get("properties") or {}).items())
+    line = f"{result.get('authserv_id', '')}: {result.get('method', '')}={result.get('result', '')}"
+    return f"{line} {props}" if props else line

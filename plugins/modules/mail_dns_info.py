@@ -163,6 +163,17 @@ problems:
   returned: always
   type: list
   elements: str
+report:
+  description:
+    - What a receiver finds, as the verify role shows it - C(DNS domain:), then one line for each
+      SPF result (or the record when no address was checked), DKIM selector, the DMARC record and
+      each PTR.
+  returned: always
+  type: list
+  elements: str
+  sample: ["DNS school.example:", "  SPF pass for 192.0.2.10 (ip4:192.0.2.10)",
+           "  DKIM 202601._domainkey.school.example: rsa key published, the signing key",
+           "  DMARC v=DMARC1; p=none", "  PTR 192.0.2.10 -> mail.school.example, forward-confirmed"]
 temperrors:
   description:
     - The lookups DNS did not answer (REFUSED, SERVFAIL, timeouts), each naming the server and its
@@ -194,6 +205,7 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_values import (
     validate_domain,
     validate_ip,
 )
+from ansible_collections.lms.mail.plugins.module_utils.mail_report import dns_report_lines
 from ansible_collections.lms.mail.plugins.module_utils.spf import (
     SpfError,
     SpfTempError,
@@ -403,6 +415,7 @@ def report(params: dict) -> dict:
         raise TemporaryDnsError(f"DNS did not answer: {read.temperrors[0]}")
     result["temperrors"] = read.temperrors
     result["problems"] = problems
+    result["report"] = dns_report_lines(domain, result)
     return result
 
 

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from ansible_collections.lms.mail.plugins.modules.mailbox_message_info import imap_utf7, imap_utf7_decode
+from ansible_collections.lms.mail.plugins.module_utils.imap import imap_utf7, imap_utf7_decode
 
 from tests.dns.bind import free_port
 from tests.dns.modules import run_module, run_playbook
