@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 
 import pytest
 
 from tests import lab
-from tests.security.probes import nmap_open_relay
+from tests.security.probes import no_open_relay_even_with_the_overrides
 
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STATE = "sha256sum /etc/postfix/main.cf; ls -l --time-style=+%s /etc/postfix"
 OPEN = json.dumps({"postfix_inet_interfaces": ["all"]})
 
 
@@ -25,25 +23,9 @@ def sut(host):
 
 
 def test_no_open_relay_from_the_network(sut, host):
-    address = sut.interface("eth0").addresses[0]
     lab.converge(SCENARIO, host.backend.host, OPEN)
     try:
-        report = nmap_open_relay(address)
-        assert "25/tcp open" in report, report
-        assert "doesn't seem to be an open relay" in report, report
-        assert not re.search(r"Server is an open relay", report)
-        # What would open it is refused before any change, and the server stays closed.
-        for extra in (
-            {"postfix_mynetworks": ["0.0.0.0/0"]},
-            {"postfix_main_cf_extra": {"mynetworks": "0.0.0.0/0"}},
-            {"postfix_main_cf_extra": {"smtpd_relay_restrictions": "permit"}},
-            {"postfix_main_cf_extra": {"relay_domains": "static:ALL"}},
-        ):
-            name = next(iter(extra))
-            if name == "postfix_main_cf_extra":
-                name += "." + next(iter(extra[name]))
-            lab.refused(SCENARIO, sut, host.backend.host, OPEN, json.dumps(extra), expected=name, state=STATE)
-        assert "doesn't seem to be an open relay" in nmap_open_relay(address)
+        print(no_open_relay_even_with_the_overrides(SCENARIO, sut, host.backend.host, OPEN))
     finally:
         lab.converge(SCENARIO, host.backend.host)
 
