@@ -21,19 +21,11 @@ Why it is written the way it is:
 
 from __future__ import annotations
 
-import time
 import urllib.parse
-from collections.abc import Callable
 from typing import Any
 
-from ansible_collections.lms.mail.plugins.module_utils.dns_http import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_RETRY_BUDGET,
-    DEFAULT_TIMEOUT,
-    JsonApi,
-)
+from ansible_collections.lms.mail.plugins.module_utils.dns_api import ApiProvider
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
-    ApiProvider,
     AuthenticationFailed,
     DnsError,
     RateLimited,
@@ -42,14 +34,12 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     normalise_name,
     reverse_name,
 )
-from ansible_collections.lms.mail.plugins.module_utils.requirements import require
 from ansible_collections.lms.mail.plugins.module_utils.txt import quote_txt, unquote_txt
 
 PUBLIC_END_POINT = "https://api.cloudflare.com/client/v4/"
 DEFAULT_PAGE_SIZE = 100
 ZONE_PAGE_SIZE = 50  # Cloudflare's maximum per_page for zones
 IDENTICAL_RECORD = 81058  # Cloudflare's error code for "An identical record already exists."
-_REPEATABLE = ("GET", "POST", "PATCH", "DELETE")
 
 
 class CloudflareProvider(ApiProvider):
@@ -57,35 +47,11 @@ class CloudflareProvider(ApiProvider):
 
     name = "cloudflare"
 
-    def __init__(
-        self,
-        api_token: str,
-        base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        retry_budget: float = DEFAULT_RETRY_BUDGET,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        require("requests")
-        if not api_token:
-            raise AuthenticationFailed(
-                "no Cloudflare API token: set the module's api_token option or CLOUDFLARE_API_TOKEN"
-            )
-        super().__init__()
-        self._api = JsonApi(
-            "Cloudflare",
-            base_url or PUBLIC_END_POINT,
-            api_token,
-            timeout,
-            max_retries,
-            retry_budget,
-            _REPEATABLE,
-            sleep,
-        )
-        self.timeout = self._api.timeout
-        self.max_retries = self._api.max_retries
-        self.page_size = int(page_size)
+    title = "Cloudflare"
+    fallback_variable = "CLOUDFLARE_API_TOKEN"
+    public_end_point = PUBLIC_END_POINT
+    default_page_size = DEFAULT_PAGE_SIZE
+    repeatable = ("GET", "POST", "PATCH", "DELETE")
 
     # -- DnsProvider -----------------------------------------------------------------------------
 

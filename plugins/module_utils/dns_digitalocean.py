@@ -27,18 +27,11 @@ import ipaddress
 import os
 import time
 import urllib.parse
-from collections.abc import Callable
 from typing import Any
 
-from ansible_collections.lms.mail.plugins.module_utils.dns_http import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_RETRY_BUDGET,
-    DEFAULT_TIMEOUT,
-    EndPointEscape,
-    JsonApi,
-)
+from ansible_collections.lms.mail.plugins.module_utils.dns_api import ApiProvider
+from ansible_collections.lms.mail.plugins.module_utils.dns_http import EndPointEscape
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
-    ApiProvider,
     AuthenticationFailed,
     DnsError,
     PtrUnsupported,
@@ -48,12 +41,10 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     normalise_name,
     reverse_name,
 )
-from ansible_collections.lms.mail.plugins.module_utils.requirements import require
 from ansible_collections.lms.mail.plugins.module_utils.txt import unquote_txt
 
 PUBLIC_END_POINT = "https://api.digitalocean.com/v2/"
 DEFAULT_PAGE_SIZE = 200  # DigitalOcean's maximum per_page
-_REPEATABLE = ("GET", "PUT", "DELETE")
 __all__ = ["DigitalOceanProvider", "EndPointEscape", "ptr_panel_instruction"]
 
 
@@ -72,35 +63,29 @@ class DigitalOceanProvider(ApiProvider):
 
     name = "digitalocean"
 
+    title = "DigitalOcean"
+    fallback_variable = "DIGITALOCEAN_ACCESS_TOKEN"
+    public_end_point = PUBLIC_END_POINT
+    default_page_size = DEFAULT_PAGE_SIZE
+    # never POST: a create applied after all would hold the record twice
+    repeatable = ("GET", "PUT", "DELETE")
+
     def __init__(
         self,
         api_token: str,
         base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        retry_budget: float = DEFAULT_RETRY_BUDGET,
+        *,
         action_poll_interval: float = 2.0,
         action_timeout: float = 120.0,
-        sleep: Callable[[float], None] = time.sleep,
+        **settings: Any,
     ) -> None:
-        require("requests")
-        if not api_token:
-            raise AuthenticationFailed(
-                "no DigitalOcean API token: set the module's api_token option or DIGITALOCEAN_ACCESS_TOKEN"
-            )
-        super().__init__()
-        end_point = base_url or os.environ.get("DIGITALOCEAN_END_POINT") or PUBLIC_END_POINT
-        self._api = JsonApi(
-            "DigitalOcean", end_point, api_token, timeout, max_retries, retry_budget, _REPEATABLE, sleep
-        )
+        """settings: ApiProvider's (timeout, max_retries, page_size, retry_budget, sleep)."""
+        end_point = base_url or os.environ.get("DIGITALOCEAN_END_POINT") or None
+        super().__init__(api_token, end_point, **settings)
         self.end_point = self._api.end_point
-        self.timeout = self._api.timeout
-        self.max_retries = self._api.max_retries
-        self.page_size = int(page_size)
         self.action_poll_interval = float(action_poll_interval)
         self.action_timeout = float(action_timeout)
-        self.sleep = sleep
+        self.sleep = self._api.sleep
         self._session = self._api.session
 
     # -- DnsProvider -----------------------------------------------------------------------------

@@ -22,6 +22,8 @@ description:
 author: lms.mail developers (@lms-mail)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  # resolver (its type) and resolver_port; the description of resolver is this module's own
+  - lms.mail.dns_provider.resolver
 options:
   records:
     description:
@@ -35,12 +37,6 @@ options:
     description:
       - Addresses of the DNS servers that find each zone and its name servers; without it, the
         controller's resolvers.
-    type: list
-    elements: str
-  resolver_port:
-    description: Port of the O(resolver) servers.
-    type: int
-    default: 53
   nameservers:
     description: Addresses of the authoritative servers to ask, instead of the zones' NS records.
     type: list

@@ -22,6 +22,8 @@ description:
 author: lms.mail developers (@lms-mail)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  # resolver (its type) and resolver_port; the description of resolver is this module's own
+  - lms.mail.dns_provider.resolver
 options:
   domain:
     description: The sender domain (the part after C(@) of the From and envelope sender).
@@ -52,12 +54,6 @@ options:
     type: str
   resolver:
     description: Addresses of the DNS servers to query.
-    type: list
-    elements: str
-  resolver_port:
-    description: Port of the O(resolver) servers.
-    type: int
-    default: 53
   timeout:
     description: Seconds to wait for each DNS answer.
     type: float
