@@ -45,6 +45,11 @@ def _site_runs(path: str) -> str:
     The log holds every Ansible process of the scenario, also the prepare step's (it writes the
     Moodle stand-in's config.php, the test's own scaffolding, and shows it in its --diff) and the
     verifier's `ansible-inventory --list` (the scenario's inventory, as molecule.yml writes it)."""
+    return "".join(site_runs(path))
+
+
+def site_runs(path: str) -> list[str]:
+    """Each site.yml run in Ansible's log (the converge, the idempotence run), as its text."""
     runs: dict[str, list[str]] = {}
     pid = ""
     with open(path, errors="replace") as log:
@@ -54,7 +59,7 @@ def _site_runs(path: str) -> str:
                 pid = match.group(1)
             runs.setdefault(pid, []).append(line)
     site = [lines for lines in runs.values() if any("PLAY [Preflight, the whole input" in x for x in lines)]
-    return "".join(line for lines in site for line in lines)
+    return ["".join(lines) for lines in site]
 
 
 def _hits(text: str, values: dict[str, list[str]]) -> list[str]:
