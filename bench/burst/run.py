@@ -74,6 +74,17 @@ def postfix_log_counts() -> dict[str, int]:
     return counts
 
 
+def relay_sessions() -> dict[str, int]:
+    """TLS sessions with the relay the container's SMTP client opened and reused (a reused one
+    logs "TLS connection reused", Postfix 3.4 and later with smtp_tls_connection_reuse)."""
+    log = in_bench("journalctl", "--no-pager", "-o", "cat", "SYSLOG_IDENTIFIER=postfix/smtp", check=False)
+    relay = [line for line in log.splitlines() if "TLS connection" in line and "mailservice.test" in line]
+    return {
+        "opened": sum(1 for line in relay if "TLS connection established" in line),
+        "reused": sum(1 for line in relay if "TLS connection reused" in line),
+    }
+
+
 class LoadSampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -100,8 +111,12 @@ def rate_per_minute(times: list[float]) -> float | None:
 def measure(args, run_id: str, log) -> dict:
     delay = in_bench("postconf", "-h", "smtp_destination_rate_delay").strip()
     relayhost = in_bench("postconf", "-h", "relayhost").strip()
+    reuse = in_bench("postconf", "-h", "smtp_tls_connection_reuse").strip()
     delay_s = int(delay.rstrip("s") or 0)
-    log(f"the role wrote relayhost = {relayhost}, smtp_destination_rate_delay = {delay}")
+    log(
+        f"the role wrote relayhost = {relayhost}, smtp_destination_rate_delay = {delay},"
+        f" smtp_tls_connection_reuse = {reuse}"
+    )
     sender = subprocess.Popen(
         ["podman", "exec", CONTAINER, "python3", "/usr/local/bin/lms-mail-bench-burst-send",
          str(args.messages), str(args.threads), run_id, str(args.size), "school.test"],
@@ -135,6 +150,7 @@ def measure(args, run_id: str, log) -> dict:
     window_mx = arrivals(MX, run_id, MX_MAILDIR)
     window_times = [t for v in window_mx.values() for t, _ in v]
     log_window = postfix_log_counts()
+    sessions_window = relay_sessions()
 
     # The rest of the queue: to smtp-sink in the same container, without the delay.
     in_bench("postconf", "-e", "relayhost = [127.0.0.1]:2525", "smtp_destination_rate_delay = 0s",
@@ -167,6 +183,8 @@ def measure(args, run_id: str, log) -> dict:
         "run_id": run_id,
         "relayhost": relayhost,
         "rate_delay_written_by_role": delay,
+        "tls_connection_reuse_written_by_role": reuse,
+        "relay_tls_sessions_in_window": sessions_window,
         "rate_implied_by_delay_per_minute": round(60 / delay_s, 2) if delay_s else None,
         "handed_over": sent_result,
         "window_seconds": round(window_closed - first_arrival, 1),
@@ -205,7 +223,11 @@ def markdown(result: dict) -> str:
         f" {m['handed_over']['refused']} refused |",
         f"| setting (`postfix_relay_per_minute_limit`) | {result['per_minute']}/min |",
         f"| what the role wrote | `smtp_destination_rate_delay = {m['rate_delay_written_by_role']}`"
-        f" (at most {m['rate_implied_by_delay_per_minute']}/min) |",
+        f" (at most {m['rate_implied_by_delay_per_minute']}/min),"
+        f" `smtp_tls_connection_reuse = {m.get('tls_connection_reuse_written_by_role', 'no')}` |",
+        f"| TLS sessions with the relay in the window: opened / reused |"
+        f" {m.get('relay_tls_sessions_in_window', {}).get('opened', '-')} /"
+        f" {m.get('relay_tls_sessions_in_window', {}).get('reused', '-')} |",
         f"| delivered through the relay in the window (counted at the MX) | {m['delivered_in_window']}"
         f" in {m['window_seconds']} s |",
         f"| observed rate | **{m['observed_per_minute']}/min** |",
@@ -258,7 +280,7 @@ def main() -> None:
     sampler.start()
     try:
         setup = subprocess.run(
-            ["ansible-playbook", str(HERE / "setup.yml"), "-e",
+            [str(pathlib.Path(sys.executable).with_name("ansible-playbook")), str(HERE / "setup.yml"), "-e",
              json.dumps({"bench_container": CONTAINER, "bench_release": args.release,
                          "bench_per_minute": args.per_minute})],
             cwd=ROOT, capture_output=True, text=True, check=False,

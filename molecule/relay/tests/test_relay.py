@@ -37,6 +37,10 @@ def test_relay_and_tls_mode_follow_the_preset(sut, host):
     assert cfg["smtp_tls_security_level"] == "secure"
     assert cfg["smtp_destination_rate_delay"] == "1s"
     assert cfg["smtp_destination_concurrency_failed_cohort_limit"] == "10"
+    # the session to the relay kept across the 1 s pace, TLS through tlsproxy
+    assert cfg["smtp_tls_connection_reuse"] == "yes"
+    assert cfg["smtp_connection_cache_time_limit"] == "2s"
+    assert sut.check_output("postconf -M tlsproxy/unix").split()[:2] == ["tlsproxy", "unix"]
     assert "smtp_destination_concurrency_limit" not in cfg
     # the service's published size limit (gmail's SIZE; yandex's unverified 25 MiB)
     assert cfg["message_size_limit"] == ("35882577" if port == "587" else "26214400")
