@@ -1,0 +1,79 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: paths_info
+short_description: Look at many paths as they are, never following a link, in one call
+version_added: 0.1.0
+description:
+  - "lstat(2) of each path: whether it exists, is a regular file, a directory or a link, its
+    number of names, owner, group and mode. Nothing is opened or followed."
+  - "One call instead of a loop of M(ansible.builtin.stat) with C(follow=false): the roles look at
+    the files they write as root in directories a service user owns with it, in one round trip."
+  - "The result's RV(results) has the shape of a looped stat's, so the filters that read those
+    (P(lms.mail.planted_paths#filter)) read it unchanged."
+author: lms.mail developers (@lms-mail)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+options:
+  paths:
+    description: Absolute paths to look at.
+    type: list
+    elements: path
+    required: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Look at the key directories as they are (never following a link)
+  lms.mail.paths_info:
+    paths: ["/etc/dkimkeys", "/etc/dkimkeys/school.example"]
+  register: key_dirs
+
+- name: Check that nothing was planted
+  ansible.builtin.assert:
+    that: key_dirs.results | lms.mail.planted_paths(['/etc/dkimkeys'], ['root', 'opendkim']) == []
+"""
+
+RETURN = r"""
+results:
+  description: One entry per path, in order, C(item) the path and C(stat) what lstat(2) says.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - item: /var/www/moodle/config.php
+      stat: {exists: true, path: /var/www/moodle/config.php, isreg: true, isdir: false, islnk: false,
+             nlink: 1, uid: 0, gid: 33, pw_name: root, gr_name: www-data, mode: "0640", size: 1012}
+    - item: /var/www/moodle/config-mail.php
+      stat: {exists: false, path: /var/www/moodle/config-mail.php}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.lms.mail.plugins.module_utils.paths import look_all
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={"paths": {"type": "list", "elements": "path", "required": True}},
+        supports_check_mode=True,
+    )
+    relative = [path for path in module.params["paths"] if not path.startswith("/")]
+    if relative:
+        module.fail_json(msg=f"paths must be absolute: {', '.join(relative)}")
+    try:
+        results = look_all(module.params["paths"])
+    except OSError as error:
+        module.fail_json(msg=f"cannot look at {error.filename}: {error.strerror}")
+    module.exit_json(changed=False, results=results)
+
+
+if __name__ == "__main__":
+    main()
