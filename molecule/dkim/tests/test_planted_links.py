@@ -89,6 +89,18 @@ def test_a_key_replaced_by_a_link_is_refused(sut, host):
         put_back(sut, key, TARGET)
 
 
+def test_a_key_it_does_not_sign_with_replaced_by_a_link_is_refused(sut, host):
+    """A key a rotation or an import left (no selector signs with it), which the role still
+    takes over: a link there from the old layout's time is refused as well."""
+    left = "/etc/dkimkeys/school.test/left1.private"
+    sut.check_output("install -o root -g root -m 0640 /dev/null %s", TARGET)
+    sut.check_output("ln -s %s %s", TARGET, left)
+    try:
+        refused_and_untouched(sut, host, TARGET)
+    finally:
+        sut.check_output("rm -f %s %s", left, TARGET)
+
+
 def test_a_domain_directory_replaced_by_a_link_is_refused(sut, host):
     directory = "/etc/dkimkeys/teachers.test"
     sut.check_output("install -d -o root -g root -m 0750 %s", TARGET_DIR)
@@ -110,6 +122,10 @@ def test_the_old_layout_is_taken_over_its_state_moved_only_if_root_wrote_it(sut,
     root's (0750) and the keys 0640, both readable by opendkim, and moves root's state to
     /var/lib/lms-mail, the selectors unchanged."""
     current = selectors(sut)
+    # a key no selector signs with any more (a rotation's old one, or an import's), kept until
+    # the rotation retires it
+    left = "/etc/dkimkeys/school.test/left0.private"
+    sut.check_output("cp /etc/dkimkeys/school.test/%s.private %s", current["school.test"], left)
     old_layout(sut)
     sut.check_output("install -o root -g root -m 0640 /dev/null %s", TARGET)
     sut.check_output('echo \'{"school.test": "chosen"}\' > %s', TARGET)
@@ -126,9 +142,15 @@ def test_the_old_layout_is_taken_over_its_state_moved_only_if_root_wrote_it(sut,
     assert selectors(sut) == current
     assert owner_and_mode(sut, STATE) == "root:root 600 1"
     assert owner_and_mode(sut, "/var/lib/lms-mail") == "root:root 700 2"
-    # the directories and the keys the role signs with (keys a rotation retired stay as they were)
+    # the directories, the keys the role signs with and those it keeps until a rotation retires them
     for directory in ["/etc/dkimkeys", *(f"/etc/dkimkeys/{domain}" for domain in current)]:
         assert sut.check_output("stat -c '%%U:%%G %%a' %s", directory) == "root:opendkim 750"
     for domain, selector in current.items():
         assert owner_and_mode(sut, f"/etc/dkimkeys/{domain}/{selector}.private") == "root:opendkim 640 1"
+    try:
+        keys = sut.check_output("find /etc/dkimkeys -name '*.private'").split()
+        assert left in keys
+        assert {key: owner_and_mode(sut, key) for key in keys} == dict.fromkeys(keys, "root:opendkim 640 1")
+    finally:
+        sut.check_output("rm -f %s", left)
     assert sut.service("opendkim").is_running
