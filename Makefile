@@ -1,4 +1,5 @@
-# lms.mail: the two entry points are `make demo` and `make test` (see README.md).
+# lms.mail: the two entry points are `make demo` and `make test` (see README.md); `make check`
+# is the quick one while working: lint and the tests that need no lab.
 SHELL := /bin/bash
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
@@ -15,7 +16,7 @@ MOLECULE_LANES := 3
 # tests/operator's fresh controller installs from the wheelhouse, not from the network.
 UNIT := python tests/operator/wheelhouse.py && pytest
 
-.PHONY: demo test lint unit molecule unit-and-molecule bench host venv images lab lab-down clean
+.PHONY: demo test check docs lint unit molecule unit-and-molecule bench host venv images lab lab-down clean
 
 ## demo: bring up the lab, run the main job against it; it ends with the proof (roles/verify)
 demo: lab
@@ -23,6 +24,30 @@ demo: lab
 
 ## test: lint, then pytest and every Molecule scenario side by side
 test: lint unit-and-molecule
+
+## check: lint, and beside it every test that needs no lab (pure, or against a BIND, Dovecot, API
+## emulator or ansible-playbook on this machine) with podman hidden: a test that calls it fails the
+## run, named (tests/no-podman/podman); the lab's tests are marked in tests/conftest.py. No container
+## starts. Lint mostly computes and the tests mostly wait, so they run at once; lint's output is
+## printed after the tests'. pytest in four processes, under a short temporary directory (Dovecot's
+## socket paths under it must stay within 108 bytes).
+check: venv host
+	python tests/operator/wheelhouse.py
+	@log=$$(mktemp); calls=$$(mktemp); base=$$(mktemp -d /tmp/check.XXXXXX); \
+	$(MAKE) --no-print-directory lint > $$log 2>&1 & linting=$$!; \
+	PATH=$(CURDIR)/tests/no-podman:$$PATH CONTAINERS_CONF=/nonexistent LMSMAIL_PODMAN_CALLS=$$calls \
+	  pytest -m 'not lab and not slow' -n 4 --basetemp=$$base; code=$$?; \
+	if [ -s $$calls ]; then \
+	  echo "make check: these tests called podman (the lab): list them in LAB_TESTS, tests/conftest.py"; \
+	  sort -u $$calls; code=1; \
+	fi; \
+	wait $$linting; linted=$$?; echo "=== make lint:"; cat $$log; \
+	if [ $$linted -ne 0 ]; then echo "make check: lint failed (above)"; code=1; fi; \
+	rm -rf $$log $$calls $$base; exit $$code
+
+## docs: each role README's variable table, from its meta/argument_specs.yml (tests/docs checks it)
+docs: venv
+	python tests/docs/role_variables.py
 
 lint: venv
 	yamllint --strict .
