@@ -229,5 +229,8 @@ def test_battery_size():
 def test_validate_runs_before_anything_changes(role):
     """The battery runs the validate entry point; the role's main.yml must run it first, so that
     what the battery refuses is refused before the role changes anything."""
-    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text())
-    assert tasks[0].get("ansible.builtin.import_tasks") == "validate.yml", tasks[0]
+    first = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text())[0]
+    included = first.get("ansible.builtin.include_tasks", {})
+    assert "validate.yml" in (first.get("ansible.builtin.import_tasks"), included.get("file")), first
+    # skipped only where site.yml's preflight ran the same checks on the same host first
+    assert first.get("when") in (None, "not lms_mail_preflight_passed | default(false) | bool"), first
