@@ -13,8 +13,9 @@ export ANSIBLE_FORCE_COLOR := 0
 # else it is skipped with one line saying how to get it.
 SCENARIOS := moodle_real dkim moodle oauth2 site relay direct
 MOLECULE_LANES := 3
-# tests/operator's fresh controller installs from the wheelhouse, not from the network.
-UNIT := python tests/operator/wheelhouse.py && pytest
+# tests/operator's fresh controller installs from the wheelhouse, not from the network. The 25
+# slowest tests are printed: the pytest lane is one of the longest of CI (2085 s in stop 19's trial).
+UNIT := python tests/operator/wheelhouse.py && pytest --durations=25
 
 .PHONY: demo test check docs lint unit molecule unit-and-molecule bench host venv images lab lab-down clean
 
