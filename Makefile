@@ -11,7 +11,7 @@ export ANSIBLE_FORCE_COLOR := 0
 # with two, the cores were idle nearly half the time (the scenarios mostly wait for mail, DNS
 # and services). moodle_real runs where Moodle's source is on the machine (lab/moodle-source),
 # else it is skipped with one line saying how to get it.
-SCENARIOS := moodle_real dkim moodle oauth2 site relay direct
+SCENARIOS := moodle_real dkim moodle relay oauth2 site direct
 MOLECULE_LANES := 3
 # tests/operator's fresh controller installs from the wheelhouse, not from the network. The 25
 # slowest tests are printed: the pytest lane is one of the longest of CI (2085 s in stop 19's trial).
