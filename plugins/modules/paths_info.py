@@ -18,9 +18,11 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 options:
   paths:
-    description: Absolute paths to look at.
+    description:
+      - Absolute paths to look at, taken as written (no C(~) or C($VAR) expanded), so that what
+        is looked at is the path the next task writes.
     type: list
-    elements: path
+    elements: str
     required: true
 attributes:
   check_mode:
@@ -62,7 +64,7 @@ from ansible_collections.lms.mail.plugins.module_utils.paths import look_all
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec={"paths": {"type": "list", "elements": "path", "required": True}},
+        argument_spec={"paths": {"type": "list", "elements": "str", "required": True}},
         supports_check_mode=True,
     )
     relative = [path for path in module.params["paths"] if not path.startswith("/")]

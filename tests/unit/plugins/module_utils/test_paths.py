@@ -69,3 +69,28 @@ def test_the_results_read_by_planted_paths(tree):
     assert planted_paths(look_all([str(tree / "dir")]), [str(tree / "dir")], [owner]) == []
     assert planted_paths(look_all([str(tree / "dir")]), [], [owner]) == [str(tree / "dir")]
     assert planted_paths(look_all([str(tree / "dir" / "file")]), [], ["someone-else"]) == [paths[0]]
+
+
+def test_the_module_looks_at_the_path_as_written(tree, monkeypatch):
+    """lms.mail.paths_info through Ansible: a path with `$VAR` or `~` is looked at as written
+    (Ansible's `path` type would expand them and look somewhere else than the next task writes)."""
+    import json
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[4]
+    (tree / "dir" / "$HOME").write_text("x")
+    monkeypatch.setenv("ANSIBLE_CONFIG", str(root / "ansible.cfg"))
+    monkeypatch.setenv("ANSIBLE_LOAD_CALLBACK_PLUGINS", "1")
+    monkeypatch.setenv("ANSIBLE_STDOUT_CALLBACK", "json")
+    written = f"{tree}/dir/$HOME"
+    run = subprocess.run(
+        [str(pathlib.Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,",
+         "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}",
+         "-m", "lms.mail.paths_info", "-a", json.dumps({"paths": [written]})],
+        cwd=root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    result = json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    assert result["results"] == [{"item": written, "stat": look(written)}]
+    assert result["results"][0]["stat"]["isreg"]
