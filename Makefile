@@ -79,6 +79,7 @@ bench: venv host images
 	python bench/burst/run.py
 	python bench/converge/run.py
 	python bench/rerun/run.py
+	python bench/fleet/run.py
 
 host:
 	lab/install-host-packages
