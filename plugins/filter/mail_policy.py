@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.lms.mail.plugins.module_utils.paths import entry_stat, paths_unlike
 from ansible_collections.lms.mail.plugins.test.mail_input import (
     MIN_IPV4_PREFIX,
     MIN_IPV6_PREFIX,
@@ -334,14 +335,15 @@ def sasl_credential_problems(username: object, password: object) -> list[str]:
 
 
 def planted_paths(results: list, directories: list, owners: list) -> list[str]:
-    """The paths, among the results of a looped stat (follow: false) over paths a role writes as
+    """The paths, among the results of a look that never follows a link (lms.mail.paths_info, a
+    looped stat with follow: false, or ansible.builtin.find's files) over paths a role writes as
     root inside a directory a service user owns, that were not left as the role leaves them: a
     link, a directory expected where a file is (or a file where a directory is), a file with a
     second name (a hard link to a file elsewhere), or anything owned by someone else than
     `owners`. Missing paths are fine: the role creates them."""
     planted = []
     for result in results:
-        path, stat = str(result.get("item")), result.get("stat") or {}
+        path, stat = entry_stat(result)
         if not stat.get("exists"):
             continue
         if stat.get("islnk"):
@@ -353,6 +355,26 @@ def planted_paths(results: list, directories: list, owners: list) -> list[str]:
         if not kind_ok or stat.get("pw_name") not in owners:
             planted.append(path)
     return planted
+
+
+def path_unlike(
+    results: list, path: str, owner: str | None = None, group: str | None = None, mode: str | None = None,
+    checksum: str | None = None, directory: bool = False,
+) -> bool:  # fmt: skip
+    """Whether a write task must still touch `path`, from one earlier look (the results of
+    lms.mail.paths_info or of a looped stat, or find's files): missing or not seen, a link, not
+    the kind expected, or another owner, group, mode or content (SHA-1) than given."""
+    return bool(paths_unlike(results, [path], owner=owner, group=group, mode=mode, checksum=checksum,
+                             directory=directory))  # fmt: skip
+
+
+def paths_unlike_filter(
+    results: list, paths: list, owner: str | None = None, group: str | None = None, mode: str | None = None,
+    checksum: str | None = None, directory: bool = False,
+) -> list[str]:  # fmt: skip
+    """Of `paths`, in their order, those a write task must still touch (path_unlike)."""
+    return paths_unlike(results, list(paths), owner=owner, group=group, mode=mode, checksum=checksum,
+                        directory=directory)  # fmt: skip
 
 
 # Postfix's defaults: message_size_limit, and the mailbox and virtual mailbox limits that local(8)
@@ -410,6 +432,8 @@ class FilterModule:
             "opendkim_conf_problems": opendkim_conf_problems,
             "sasl_credential_problems": sasl_credential_problems,
             "planted_paths": planted_paths,
+            "path_unlike": path_unlike,
+            "paths_unlike": paths_unlike_filter,
             "postfix_signing_problems": postfix_signing_problems,
             "message_size_problems": message_size_problems,
         }
