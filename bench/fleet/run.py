@@ -122,7 +122,7 @@ def point(
             f"H={hosts} F={forks}: converge {converge['seconds']} s, rc {converge['returncode']}", flush=True
         )
         result = {"hosts": hosts, "forks": forks, "setup_seconds": setup, "converge": converge}
-        if converge["returncode"] != 0 or converge["failed"] or len(converge["recap"]) != hosts:
+        if converge["returncode"] != 0 or converge["failed"] or not set(names) <= set(converge["recap"]):
             result["error"] = f"the converge failed (log: {converge['log']})"
             return result
         second = site(source, inventory, forks, work / f"second-{hosts}x{forks}.log")
