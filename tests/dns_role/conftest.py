@@ -30,7 +30,7 @@ def server_vars(bind_zones: BindServer, dkim_keys: tuple[str, str]) -> dict[str,
     return {
         "mail_domain": DOMAIN,
         "mail_hostname": HOST,
-        "postfix_transport": "direct",
+        "mail_transport": "direct",
         "dns_public_ipv4": IPV4,
         "dkim_dns_records": dkim_records(DOMAIN, *dkim_keys),
         **provider_vars(bind_zones),

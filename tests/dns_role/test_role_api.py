@@ -34,7 +34,7 @@ def test_cloudflare_zones_and_digitalocean_reverse_dns(
     variables = {
         "mail_domain": DOMAIN,
         "mail_hostname": HOST,
-        "postfix_transport": "direct",
+        "mail_transport": "direct",
         "dns_public_ipv4": IPV4,
         "dkim_dns_records": records,
         "dns_provider": "cloudflare",

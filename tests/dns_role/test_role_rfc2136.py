@@ -190,7 +190,7 @@ def test_relay_public_publishes_dkim_and_dmarc_but_no_spf(
     variables = {
         **server_vars,
         "mail_domain": "empty.test",
-        "postfix_transport": "relay_public",
+        "mail_transport": "relay_public",
         "dkim_dns_records": records,
     }
     reverse_serial = bind_zones.serial("2.0.192.in-addr.arpa")
@@ -211,7 +211,7 @@ def test_relay_corporate_allows_the_relay_not_the_server(
 ) -> None:
     variables = {
         **server_vars,
-        "postfix_transport": "relay_corporate",
+        "mail_transport": "relay_corporate",
         "dns_spf_relay_mechanisms": ["ip4:203.0.113.25"],
         "dns_manage_dkim": False,
     }
@@ -225,7 +225,7 @@ MARKER = "bWFya2VyLXNlY3JldC1kbnMtcm9sZS03ZjNl"  # a TSIG secret that must never
 
 BAD_INPUT = {
     # host: (its variables over the good ones, the variable the failure must name)
-    "relay_corporate_without_terms": ({"postfix_transport": "relay_corporate"}, "dns_spf_relay_mechanisms"),
+    "relay_corporate_without_terms": ({"mail_transport": "relay_corporate"}, "dns_spf_relay_mechanisms"),
     "rfc2136_without_key_name": ({"dns_tsig_key_name": ""}, "dns_tsig_key_name"),
     "unknown_provider": ({"dns_provider": "route53"}, "dns_provider"),
     "ipv4_not_an_address": ({"dns_public_ipv4": "2001:db8::26"}, "dns_public_ipv4"),

@@ -57,8 +57,8 @@ def filled_in(tmp_path: Path) -> Path:
         [
             ("mail_domain: school.example", "mail_domain: school.test"),
             ("mail_hostname: moodle.school.example", "mail_hostname: moodle.school.test"),
-            ("postfix_transport: direct\n", ""),
-            ("# postfix_transport: relay_corporate", "postfix_transport: relay_corporate"),
+            ("mail_transport: direct\n", ""),
+            ("# mail_transport: relay_corporate", "mail_transport: relay_corporate"),
             ("# postfix_relay_host: smtp.corp.example ", "postfix_relay_host: smtp.mailservice.test "),
             ("# postfix_relay_username: moodle ", "postfix_relay_username: moodle@mailservice.test "),
             (

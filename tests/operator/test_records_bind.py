@@ -107,7 +107,7 @@ def server(bind_zones: BindServer, tmp_path: Path) -> dict[str, Any]:
     return {
         "mail_domain": DOMAIN,
         "mail_hostname": HOST,
-        "postfix_transport": "direct",
+        "mail_transport": "direct",
         "dns_public_ipv4": IPV4,
         # the RSA key only: the proof's mail_dns_info reads every DKIM key as RSA (reported)
         "dkim_dns_records": dkim_records(DOMAIN, *keys)[:1],

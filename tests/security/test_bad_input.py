@@ -233,4 +233,4 @@ def test_validate_runs_before_anything_changes(role):
     included = first.get("ansible.builtin.include_tasks", {})
     assert "validate.yml" in (first.get("ansible.builtin.import_tasks"), included.get("file")), first
     # skipped only where site.yml's preflight ran the same checks on the same host first
-    assert first.get("when") in (None, "not lms_mail_preflight_passed | default(false) | bool"), first
+    assert first.get("when") in (None, "not __lms_mail_preflight_passed | default(false) | bool"), first
