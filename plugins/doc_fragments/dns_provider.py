@@ -90,6 +90,8 @@ notes:
     would add the record twice); the message says to run again (the module reads first).
 """
 
+    # The modules that only read DNS (mail_dns_info, dns_records_wait) take the type of resolver and
+    # resolver_port from here and give resolver a description of their own, which wins.
     RESOLVER = r"""
 options:
   resolver:

@@ -1,5 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The attributes of the lms.mail modules that only read a host (mail_queue_info, moodle_mail_info)."""
+"""The attributes of the lms.mail modules that change nothing (mail_queue_info, moodle_mail_info,
+mail_dns_info, dns_records_wait, paths_info, warn); POSIX: the platform of those that run on any
+POSIX host."""
 
 from __future__ import annotations
 
@@ -16,4 +18,12 @@ attributes:
       when in diff mode.
     support: none
     details: Nothing changes, so there is no difference to show.
+"""
+
+    POSIX = r"""
+attributes:
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+    platforms: posix
 """

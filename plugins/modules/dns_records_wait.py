@@ -21,8 +21,8 @@ description:
     CNAME) case and final dot aside, addresses as addresses.
 author: lms.mail developers (@lms-mail)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  # resolver (its type) and resolver_port; the description of resolver is this module's own
+  - lms.mail.read_only
+  - lms.mail.read_only.posix
   - lms.mail.dns_provider.resolver
 options:
   records:
@@ -58,13 +58,8 @@ options:
     type: float
     default: 3
 attributes:
-  platform:
-    platforms: posix
   check_mode:
-    support: full
     details: The module never changes anything; in check mode nothing was published, so it does not wait.
-  diff_mode:
-    support: none
 requirements:
   - dnspython
 """

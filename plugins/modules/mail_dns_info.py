@@ -21,8 +21,8 @@ description:
     When not one lookup is answered, the module fails.
 author: lms.mail developers (@lms-mail)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  # resolver (its type) and resolver_port; the description of resolver is this module's own
+  - lms.mail.read_only
+  - lms.mail.read_only.posix
   - lms.mail.dns_provider.resolver
 options:
   domain:
@@ -63,14 +63,6 @@ notes:
     7.3) - the C(%{p}) macro (the client's validated host name) expands to C(unknown), as at a
     receiver that does not validate it. The RFC advises against C(%{p}); a record that relies
     on it may evaluate differently at receivers that do.
-attributes:
-  platform:
-    platforms: posix
-  check_mode:
-    support: full
-    details: The module never changes anything.
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""

@@ -16,7 +16,8 @@ description:
     (P(lms.mail.planted_paths#filter)) read it unchanged."
 author: lms.mail developers (@lms-mail)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
+  - lms.mail.read_only
+  - lms.mail.read_only.posix
 options:
   paths:
     description:
@@ -35,13 +36,6 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

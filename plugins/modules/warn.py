@@ -13,6 +13,7 @@ description:
   - Runs on the controller (an action plugin); changes nothing.
 author: lms.mail developers (@lms-mail)
 extends_documentation_fragment:
+  - lms.mail.read_only
   - ansible.builtin.action_common_attributes
 options:
   msg:
@@ -20,10 +21,6 @@ options:
     type: raw
     required: true
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   platform:
     platforms: all
 """
