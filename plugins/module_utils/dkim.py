@@ -143,6 +143,18 @@ def build_record(public_value: str, key_type: str = "rsa", testing: bool = False
     return "; ".join(tags)
 
 
+def key_name(domain: str, selector: str) -> str:
+    """Where a DKIM key record lives: <selector>._domainkey.<domain>."""
+    return f"{selector}._domainkey.{domain}"
+
+
+def key_record(key: str, key_type: str = "rsa", testing: bool = False) -> tuple[str, int | None]:
+    """The DKIM record that publishes a public key (PEM, a DKIM record or bare base64), and the
+    key's size in bits (RSA) when it can be read."""
+    public, bits = public_key_value(key, key_type)
+    return build_record(public, key_type, testing), bits
+
+
 def same_record(a: str, b: str) -> bool:
     """Equal for a verifier: same tags and values, whatever the spacing or the order."""
     try:

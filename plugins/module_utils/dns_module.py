@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
+    provider_required_if,
+    record_argument_spec,
+)
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError
 from ansible_collections.lms.mail.plugins.module_utils.dns_registry import provider_token
 from ansible_collections.lms.mail.plugins.module_utils.requirements import MissingLibrary
@@ -36,3 +40,11 @@ def run_module(
     except (DnsError, ValueError) as exc:
         module.fail_json(msg=str(exc), error=type(exc).__name__)
     module.exit_json(**result)
+
+
+def run_record_module(
+    run: Callable[[AnsibleModule], dict], options: dict, *required_if: tuple, resolver: bool = False
+) -> None:
+    """A record module's main(): its own options and required_if beside the provider options
+    (and the resolver's, when it reads DNS as a receiver would) and each provider's requirements."""
+    run_module(run, record_argument_spec(options, resolver=resolver), provider_required_if(*required_if))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ansible_collections.lms.mail.plugins.module_utils.dkim import build_record, public_key_value
+from ansible_collections.lms.mail.plugins.module_utils.dkim import key_name, key_record
 from ansible_collections.lms.mail.plugins.module_utils.dns_records import reverse_name
 
 SPF_ALL = "~all"  # a new SPF record's all term when none is asked for
@@ -20,11 +20,6 @@ PTR_NOTE = "reverse DNS of {ip}, set where the reverse zone is (often the hostin
 
 class MailRecordsError(ValueError):
     """Settings the records cannot be built from; the message names the setting."""
-
-
-def dkim_key_name(domain: str, selector: str) -> str:
-    """Where a DKIM key record lives: <selector>._domainkey.<domain>."""
-    return f"{selector}._domainkey.{domain}"
 
 
 def key_records(public_keys: Mapping[str, str], selector: str, key_type: str = "rsa") -> list[dict]:
@@ -42,9 +37,9 @@ def key_records(public_keys: Mapping[str, str], selector: str, key_type: str = "
             "selector": selector,
             "algorithm": key_type,
             "signing": True,
-            "name": dkim_key_name(domain, selector),
+            "name": key_name(domain, selector),
             "type": "TXT",
-            "value": build_record(public_key_value(str(pem), key_type)[0], key_type),
+            "value": key_record(str(pem), key_type)[0],
         }
         for domain, pem in public_keys.items()
     ]
@@ -84,7 +79,7 @@ def mail_records(settings: Mapping) -> list[dict]:
             records.append(_record("spf", domain, "TXT", spf, provider, ttl, note))
     for key in settings.get("dkim_records") or []:
         try:
-            name = dkim_key_name(key["domain"], key["selector"])
+            name = key_name(key["domain"], key["selector"])
             value = key["value"]
         except (KeyError, TypeError):
             raise MailRecordsError(f"a DKIM record needs domain, selector and value: {key!r}") from None

@@ -93,20 +93,8 @@ records:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.lms.mail.plugins.module_utils.dkim import (
-    KEY_TYPES,
-    DkimError,
-    build_record,
-    is_dkim,
-    public_key_value,
-    same_record,
-    validate_selector,
-)
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module
-from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
-    provider_required_if,
-    record_argument_spec,
-)
+from ansible_collections.lms.mail.plugins.module_utils import dkim
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_record_module
 from ansible_collections.lms.mail.plugins.module_utils.dns_plan import RecordSet
 from ansible_collections.lms.mail.plugins.module_utils.dns_registry import build_provider
 from ansible_collections.lms.mail.plugins.module_utils.dns_values import validate_domain
@@ -114,20 +102,18 @@ from ansible_collections.lms.mail.plugins.module_utils.dns_values import validat
 
 def run(module: AnsibleModule) -> dict:
     params = module.params
-    domain = validate_domain(params["domain"])
-    selector = validate_selector(params["selector"])
-    name = f"{selector}._domainkey.{domain}"
+    name = dkim.key_name(validate_domain(params["domain"]), dkim.validate_selector(params["selector"]))
     value, extra = None, {}
     if params["state"] == "present":
         try:
-            public, bits = public_key_value(params["public_key"], params["key_type"])
-        except DkimError as exc:
-            raise DkimError(f"public_key: {exc}") from None
-        value = build_record(public, params["key_type"], params["testing"])
+            value, bits = dkim.key_record(params["public_key"], params["key_type"], params["testing"])
+        except dkim.DkimError as exc:
+            raise dkim.DkimError(f"public_key: {exc}") from None
         extra["key_bits"] = bits
 
     records = RecordSet(build_provider(params), name, "TXT")
-    result = records.ensure_one(value, is_dkim, module.check_mode, same=same_record, ttl=params["ttl"])
+    is_dkim = dkim.is_dkim
+    result = records.ensure_one(value, is_dkim, module.check_mode, same=dkim.same_record, ttl=params["ttl"])
     return result.output(module, name, "TXT", name=name, record=result.first(is_dkim), **extra)
 
 
@@ -137,13 +123,11 @@ def main() -> None:
         "selector": {"type": "str", "required": True},
         # a public key is not a secret; no_log would only hide what the user needs to check
         "public_key": {"type": "str", "no_log": False},
-        "key_type": {"type": "str", "choices": list(KEY_TYPES), "default": "rsa"},
+        "key_type": {"type": "str", "choices": list(dkim.KEY_TYPES), "default": "rsa"},
         "testing": {"type": "bool", "default": False},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     }
-    run_module(
-        run, record_argument_spec(options), provider_required_if(("state", "present", ("public_key",)))
-    )
+    run_record_module(run, options, ("state", "present", ("public_key",)))
 
 
 if __name__ == "__main__":

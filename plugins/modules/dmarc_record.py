@@ -146,11 +146,7 @@ from ansible_collections.lms.mail.plugins.module_utils.dmarc import (
     uri_domain,
     weaker_changes,
 )
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module
-from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
-    provider_required_if,
-    record_argument_spec,
-)
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_record_module
 from ansible_collections.lms.mail.plugins.module_utils.dns_plan import RecordSet
 from ansible_collections.lms.mail.plugins.module_utils.dns_registry import build_provider
 from ansible_collections.lms.mail.plugins.module_utils.dns_values import validate_domain
@@ -276,7 +272,7 @@ def main() -> None:
         "ri": {"type": "int"},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     }
-    run_module(run, record_argument_spec(options), provider_required_if())
+    run_record_module(run, options)
 
 
 if __name__ == "__main__":

@@ -175,6 +175,7 @@ temperrors:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lms.mail.plugins.module_utils.dkim import (
     DkimError,
+    key_name,
     parse_tags,
     public_key_value,
     validate_selector,
@@ -289,7 +290,7 @@ def spf_info(read: Reader, domain: str, ips: list[str], sender: str, helo: str, 
 
 
 def dkim_info(read: Reader, domain: str, selector: str, expected: str | None, problems: list) -> dict:
-    name = f"{selector}._domainkey.{domain}"
+    name = key_name(domain, selector)
     info: dict = {"name": name, "found": False, "record": "", "valid": False, "temperror": False}
     info.update(key_type="", public_key="", key_bits=None, matches=None, error="")
     values = read(f"the DKIM key at {name}", read.lookup.txt, name)

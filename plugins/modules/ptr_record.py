@@ -102,11 +102,7 @@ import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup, PublishedLookup
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module
-from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
-    provider_required_if,
-    record_argument_spec,
-)
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_record_module
 from ansible_collections.lms.mail.plugins.module_utils.dns_output import record_diff
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import (
     DnsError,
@@ -210,11 +206,7 @@ def main() -> None:
         "hostname": {"type": "str"},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     }
-    run_module(
-        run,
-        record_argument_spec(options, resolver=True),
-        provider_required_if(("state", "present", ("hostname",))),
-    )
+    run_record_module(run, options, ("state", "present", ("hostname",)), resolver=True)
 
 
 if __name__ == "__main__":

@@ -147,11 +147,7 @@ records:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lms.mail.plugins.module_utils.dns_lookup import DnsLookup, PublishedLookup
-from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_module
-from ansible_collections.lms.mail.plugins.module_utils.dns_options import (
-    provider_required_if,
-    record_argument_spec,
-)
+from ansible_collections.lms.mail.plugins.module_utils.dns_module import run_record_module
 from ansible_collections.lms.mail.plugins.module_utils.dns_plan import RecordSet
 from ansible_collections.lms.mail.plugins.module_utils.dns_provider import DnsError, TemporaryDnsError
 from ansible_collections.lms.mail.plugins.module_utils.dns_registry import build_provider
@@ -304,7 +300,7 @@ def main() -> None:
         "check_lookups": {"type": "bool", "default": True},
         "allow_wide": {"type": "bool", "default": False},
     }
-    run_module(run, record_argument_spec(options, resolver=True), provider_required_if())
+    run_record_module(run, options, resolver=True)
 
 
 if __name__ == "__main__":
