@@ -94,6 +94,15 @@ class _Reader:
 
     def comment(self) -> str:
         """A comment (at "("): its text with nested parentheses kept and quoted-pairs undone."""
+        return " ".join(self._delimited("(", ")", "comment").split())
+
+    def quoted(self) -> str:
+        """A quoted-string (at '"'), unquoted."""
+        return self._delimited('"', '"', "quoted string")
+
+    def _delimited(self, opener: str, closer: str, what: str) -> str:
+        """The text from the opener at the cursor to its closer, quoted-pairs undone. Where the
+        opener is not the closer (a comment's parentheses), one inside nests and is kept."""
         start = self.pos
         self.pos += 1
         depth, out = 1, []
@@ -104,31 +113,14 @@ class _Reader:
                 out.append(self.text[self.pos])
                 self.pos += 1
                 continue
-            if char == "(":
-                depth += 1
-            elif char == ")":
+            if char == closer:
                 depth -= 1
                 if depth == 0:
-                    return " ".join("".join(out).split())
+                    return "".join(out)
+            elif char == opener:
+                depth += 1
             out.append(char)
-        raise ValueError(f"unterminated comment at {self.text[start : start + 30]!r}")
-
-    def quoted(self) -> str:
-        """A quoted-string (at '"'), unquoted."""
-        start = self.pos
-        self.pos += 1
-        out = []
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            self.pos += 1
-            if char == "\\" and self.pos < len(self.text):
-                out.append(self.text[self.pos])
-                self.pos += 1
-            elif char == '"':
-                return "".join(out)
-            else:
-                out.append(char)
-        raise ValueError(f"unterminated quoted string at {self.text[start : start + 30]!r}")
+        raise ValueError(f"unterminated {what} at {self.text[start : start + 30]!r}")
 
     def keyword(self, what: str) -> str:
         start = self.pos
