@@ -61,6 +61,20 @@ results:
   returned: always
   type: list
   elements: dict
+  contains:
+    item:
+      description: The path, as given in O(paths).
+      type: str
+    stat:
+      description:
+        - What lstat(2) says, in M(ansible.builtin.stat)'s keys; only C(exists) and C(path) where
+          the path does not exist.
+      type: dict
+      contains:
+        checksum:
+          description: The content's SHA-1, for a regular file named in O(checksum).
+          returned: when the path is in O(checksum) and is a regular file
+          type: str
   sample:
     - item: /var/www/moodle/config.php
       stat: {exists: true, path: /var/www/moodle/config.php, isreg: true, isdir: false, islnk: false,
