@@ -105,8 +105,11 @@ def site(source: pathlib.Path, inventory: pathlib.Path, forks: int, log_file: pa
 
 
 def point(
-    hosts: int, forks: int, release: str, repo: pathlib.Path, work: pathlib.Path, source: pathlib.Path
-) -> dict:
+    result: dict, release: str, repo: pathlib.Path, work: pathlib.Path, source: pathlib.Path, save
+) -> None:
+    """Fills result ({"hosts": H, "forks": F}, already in the measured list) in place and saves it
+    after the converge too, so that an interrupt during the second run keeps the converge."""
+    hosts, forks = result["hosts"], result["forks"]
     names = [f"lmsmail-bench-fleet{n}" for n in range(1, hosts + 1)]
     try:
         started = time.monotonic()
@@ -114,27 +117,34 @@ def point(
         for name in names:
             addresses[name] = start_host(name, release, repo, f"{name.removeprefix('lmsmail-')}.school.test")
         moodle_standin(names)
-        setup = round(time.monotonic() - started, 1)
+        result["setup_seconds"] = round(time.monotonic() - started, 1)
         inventory = write_inventory(work / f"inventory-{hosts}x{forks}", addresses)
-        print(f"H={hosts} F={forks}: {hosts} hosts up in {setup} s; converge (load {load()})", flush=True)
-        converge = site(source, inventory, forks, work / f"converge-{hosts}x{forks}.log")
+        print(
+            f"H={hosts} F={forks}: {hosts} hosts up in {result['setup_seconds']} s; converge (load {load()})",
+            flush=True,
+        )
+        converge = result["converge"] = site(source, inventory, forks, work / f"converge-{hosts}x{forks}.log")
         print(
             f"H={hosts} F={forks}: converge {converge['seconds']} s, rc {converge['returncode']}", flush=True
         )
-        result = {"hosts": hosts, "forks": forks, "setup_seconds": setup, "converge": converge}
         if converge["returncode"] != 0 or converge["failed"] or not set(names) <= set(converge["recap"]):
             result["error"] = f"the converge failed (log: {converge['log']})"
-            return result
-        second = site(source, inventory, forks, work / f"second-{hosts}x{forks}.log")
+            return
+        save()
+        second = result["second"] = site(source, inventory, forks, work / f"second-{hosts}x{forks}.log")
         print(
             f"H={hosts} F={forks}: second run {second['seconds']} s, changed {second['changed']},"
             f" rc {second['returncode']}",
             flush=True,
         )
-        result["second"] = second
         if second["returncode"] != 0 or second["failed"] or second["changed"]:
             result["error"] = f"the second run failed or changed something (log: {second['log']})"
-        return result
+    except KeyboardInterrupt as stop:
+        result["error"] = (
+            f"interrupted ({stop or 'Ctrl-C'})"
+            f" during the {'second run' if 'converge' in result else 'converge or the set-up'}"
+        )
+        raise
     finally:
         remove_hosts(names)
 
@@ -303,7 +313,15 @@ def main() -> None:
                 skipped[(hosts, forks)] = why
                 print(f"H={hosts} F={forks}: not run: {why}", flush=True)
                 continue
-            measured.append(point(hosts, forks, args.release, repo, work, source))
+            measured.append({"hosts": hosts, "forks": forks})
+            point(
+                measured[-1],
+                args.release,
+                repo,
+                work,
+                source,
+                lambda: write(args, began, planned, measured, skipped),
+            )
             write(args, began, planned, measured, skipped)
             if hosts == 1 and "error" in measured[-1]:
                 sys.exit(f"the 1-host baseline failed: {measured[-1]['error']}")
