@@ -195,9 +195,10 @@ def test_a_slow_answer_times_out_without_touching_the_environment(api: Api) -> N
 
 
 def test_ten_thousand_records_seed_fast_and_one_name_is_two_requests(api: Api, provider: DnsProvider) -> None:
-    started = time.monotonic()
+    # CPU time, not wall: at load 20 (make check beside Molecule) the seed took 2.4-2.6 s of wall
+    started = time.process_time()
     api.emulator.seed_records(ZONE, filler_rows(10_000))
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < 2.0
     api.seed(ZONE, SPF)
     zone = provider.find_zone(ZONE)
     assert [r.value for r in provider.list_records(zone, ZONE, "TXT")] == [SPF]
