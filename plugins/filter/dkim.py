@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters for the dkim role: the TXT record of a public key, and the check of a private key
-given to import. Both reuse module_utils/dkim.py, so the role and dkim_record agree on every key."""
+given to import, which reuse module_utils/dkim.py, so the role and dkim_record agree on every key;
+and the role's choices of selectors and keys (module_utils/dkim_selectors.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from ansible_collections.lms.mail.plugins.module_utils.dkim import (
     DkimError,
     build_record,
     public_key_value,
+)
+from ansible_collections.lms.mail.plugins.module_utils.dkim_selectors import (
+    active_selectors,
+    key_files,
+    keys_to_hold,
+    selectors_to_hold,
 )
 
 try:
@@ -57,4 +64,8 @@ class FilterModule:
         return {
             "dkim_txt": dkim_txt,
             "dkim_private_key_problem": dkim_private_key_problem,
+            "dkim_active_selectors": active_selectors,
+            "dkim_selectors_to_hold": selectors_to_hold,
+            "dkim_keys_to_hold": keys_to_hold,
+            "dkim_key_files": key_files,
         }
