@@ -86,7 +86,7 @@ KINDS = {
             "authentication_required",
             SENDING,
             "the relay wants a login this server did not give",
-            f"The relay accepts mail only after a login: set {RELAY_LOGIN} (with postfix_transport "
+            f"The relay accepts mail only after a login: set {RELAY_LOGIN} (with mail_transport "
             "relay_public or relay_corporate) and run site.yml again.",
         ),
         Kind(
@@ -146,7 +146,7 @@ KINDS = {
             "server's address.",
             fix_local="This server's Postfix refused to relay for the client that handed the message "
             "over: let Moodle send over loopback (moodle_smtphosts: 127.0.0.1:25, or '' for sendmail) "
-            "or add its address to postfix_mynetworks.",
+            "or add its network to mail_networks (postfix_mynetworks).",
         ),
         Kind(
             "mailbox_full",
@@ -172,7 +172,7 @@ KINDS = {
             "the receiver rejected this server's reverse DNS (PTR) or HELO name",
             "Set the PTR of the server's public IP to postfix_hostname (dns_ptr_provider, or ask the "
             "hosting provider), give that name an A record back to the IP, and keep postfix_helo_name "
-            "equal to it; or send through a relay (postfix_transport: relay_public).",
+            "equal to it; or send through a relay (mail_transport: relay_public).",
         ),
         Kind(
             "sender_authentication_rejected",
@@ -188,7 +188,7 @@ KINDS = {
             "the receiver judged the message or this server's IP as spam",
             "The content or the sending IP's reputation was judged: check the IP on blocklists, keep "
             "SPF, DKIM and DMARC passing (playbooks/verify.yml), and send bulk mail through a relay "
-            "(postfix_transport: relay_public or relay_corporate).",
+            "(mail_transport: relay_public or relay_corporate).",
         ),
         Kind(
             "greylisted",
@@ -202,7 +202,7 @@ KINDS = {
             None,
             "too much mail too fast: the server throttles",
             "The receiver throttles this server: Postfix retries; if it lasts, lower Moodle's bulk "
-            "sending (digests) or send through a relay (postfix_transport: relay_public).",
+            "sending (digests) or send through a relay (mail_transport: relay_public).",
             fix_at_relay="The relay's sending limit was reached: set postfix_relay_daily_limit and "
             "postfix_relay_per_minute_limit to the plan's published limits so that Postfix paces "
             "itself below them.",
@@ -247,7 +247,7 @@ KINDS = {
             SENDING,
             "outgoing port 25 is blocked or the recipient's MX does not answer",
             "Many providers block outgoing port 25: send through a relay on 587 or 465 "
-            "(postfix_transport: relay_public or relay_corporate with postfix_relay_host) instead of "
+            "(mail_transport: relay_public or relay_corporate with postfix_relay_host) instead of "
             "direct delivery.",
         ),
         Kind(

@@ -77,7 +77,7 @@ def test_the_deferred_and_the_bounced_message_are_named_with_their_fix(host):
     assert deferred["failure"]["kind"] == "port25_blocked"
     assert deferred["failure"]["side"] == "sending"
     assert deferred["failure"]["temporary"] is True
-    assert "postfix_transport" in deferred["failure"]["fix"]
+    assert "mail_transport" in deferred["failure"]["fix"]
 
     [queued] = [q for q in result["queue"] if q["recipients"][0]["address"] == DEFERRED_TO]
     assert queued["queue_name"] == "deferred"

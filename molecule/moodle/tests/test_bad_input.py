@@ -30,5 +30,5 @@ def test_no_reply_warnings_say_why(sut, host):
     run = lab.converge(moodle_site.SCENARIO, host.backend.host, json.dumps(bad), check=False)
     output = flat(run.stdout)
     assert "does not look like a dedicated address: replies, auto-replies and bounces" in output
-    assert "belongs to a public mail service, and postfix_transport is direct" in output
+    assert "belongs to a public mail service, and moodle_mail_transport is direct" in output
     assert "SPF and DMARC do not allow this server" in output
