@@ -99,7 +99,7 @@ def write_inventory(directory: pathlib.Path, hosts: dict[str, str]) -> pathlib.P
         "moodle": {
             "hosts": {
                 name: {
-                    "ansible_connection": "containers.podman.podman",
+                    "ansible_connection": "lab_podman",
                     "ansible_python_interpreter": "/usr/bin/python3",
                     "ansible_podman_extra_env": {"CONTAINERS_CONF": os.environ["CONTAINERS_CONF"]},
                     "mail_hostname": f"{name.removeprefix('lmsmail-')}.school.test",
@@ -129,7 +129,7 @@ def moodle_standin(hosts: list[str]) -> None:
     """Moodle's stand-in tree on each host (lab/moodle-standin.yml), as every lab host has it."""
     run = subprocess.run(
         ["ansible-playbook", "lab/moodle-standin.yml", "-i", ",".join(hosts) + ",",
-         "-e", "ansible_connection=containers.podman.podman",
+         "-e", "ansible_connection=lab_podman",
          "-e", "ansible_python_interpreter=/usr/bin/python3",
          "-e", json.dumps({"moodle_dir": "/var/www/moodle", "moodle_dataroot": "/var/www/moodledata",
                            "mail_hostname": "standin.school.test"})],

@@ -73,7 +73,7 @@ def mail_host(tmp_path, prefix: str) -> Iterator[tuple[str, object]]:
         inventory.write_text(
             "moodle:\n  hosts:\n"
             f"    {name}:\n"
-            "      ansible_connection: containers.podman.podman\n"
+            "      ansible_connection: lab_podman\n"
             "      ansible_python_interpreter: /usr/bin/python3\n"
             "      mail_domain: school.test\n"
             "      postfix_transport: direct\n"

@@ -43,7 +43,7 @@ def without_systemd(tmp_path):
     inventory.write_text(
         "moodle:\n  hosts:\n"
         f"    {name}:\n"
-        "      ansible_connection: containers.podman.podman\n"
+        "      ansible_connection: lab_podman\n"
         "      ansible_python_interpreter: /usr/bin/python3\n"
     )
     try:

@@ -47,7 +47,7 @@ def filled_in(tmp_path: Path) -> Path:
             (
                 "      ansible_user: deploy\n",
                 "      ansible_user: root\n"
-                "      ansible_connection: containers.podman.podman\n"
+                "      ansible_connection: lab_podman\n"
                 "      ansible_python_interpreter: /usr/bin/python3\n",
             ),
         ],

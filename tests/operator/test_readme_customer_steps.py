@@ -65,7 +65,7 @@ def lab_host(name: str, hostname: str, purge: bool) -> Iterator[str]:
         standin = subprocess.run(
             [
                 ROOT / ".venv/bin/ansible-playbook", "lab/moodle-standin.yml", "-i", f"{name},",
-                "-e", "ansible_connection=containers.podman.podman",
+                "-e", "ansible_connection=lab_podman",
                 "-e", "ansible_python_interpreter=/usr/bin/python3",
                 "-e", "moodle_dir=/var/www/moodle moodle_dataroot=/var/www/moodledata",
                 "-e", f"mail_hostname={hostname}",
@@ -116,7 +116,7 @@ def fill_in(
             (
                 "      ansible_user: deploy\n",
                 "      ansible_user: root\n"
-                "      ansible_connection: containers.podman.podman\n"
+                "      ansible_connection: lab_podman\n"
                 "      ansible_python_interpreter: /usr/bin/python3\n"
                 f"      ansible_podman_extra_env: {{CONTAINERS_CONF: {ROOT / 'lab/containers.conf'}}}\n",
             ),

@@ -128,7 +128,7 @@ def _run_role(host, role: str, pem: str, tmp: str) -> tuple:
                 "all": {
                     "hosts": {
                         HOST: {
-                            "ansible_connection": "containers.podman.podman",
+                            "ansible_connection": "lab_podman",
                             "ansible_python_interpreter": "/usr/bin/python3",
                         },
                         "localhost": {
