@@ -15,8 +15,9 @@ The lab DNS is shared with other tests running at the same time: the host's doma
 this test's own under school.test (op<random>.school.test), its address a dynamic one; every
 name the test adds is deleted afterwards. The host's own A record is added first, as a
 customer's server has one before lms.mail runs. Between the controller and the host, podman
-stands in for SSH (the containers.podman connection, from the clone's virtualenv, on a
-collections path of its own beside the empty one that holds lms.mail)."""
+stands in for SSH (the lab's lab_podman connection, from the clone's lab/connection_plugins, over
+containers.podman from the clone's virtualenv, on a collections path of its own beside the empty
+one that holds lms.mail): the controller itself has only what a customer's has."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ from tests.operator.test_readme_customer_steps import fill_in, lab_host
 MARK = uuid.uuid4().hex[:6]
 DOMAIN = f"op{MARK}.{LAB['lab_customer_domain']}"
 HOSTNAME = f"moodle.{DOMAIN}"
-CONNECTION = Path(__file__).resolve().parents[2] / ".venv/lib/python3.11/site-packages/ansible_collections"
+ROOT = Path(__file__).resolve().parents[2]
+CONNECTION = ROOT / ".venv/lib/python3.11/site-packages/ansible_collections"
 
 
 def load_zone_file(text: str, added: set[dns.name.Name]) -> int:
@@ -84,6 +86,7 @@ def playbook(
     env = dict(
         controller.env,
         ANSIBLE_COLLECTIONS_PATH=f"{controller.path}:{controller.home / 'connection'}",
+        ANSIBLE_CONNECTION_PLUGINS=str(ROOT / "lab/connection_plugins"),
         ANSIBLE_NOCOLOR="1",
         PATH=f"{controller.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     )
