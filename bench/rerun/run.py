@@ -3,9 +3,11 @@ spends, by play and by task (ansible.posix.profile_tasks) (bench/README.md, "Sec
 
     .venv/bin/python bench/rerun/run.py [--host lmsmail-bench-site2] [--runs 2]
 
-With --host, a host bench/converge/run.py --keep left converged (its inventory is written again,
-the same); without, a fresh host is started and converged first (not timed). Then site.yml runs
---runs times more with the customer template's inventory shape, each timed.
+With --host, a host bench/converge/run.py --keep left converged, run with the inventory that
+converged it (a new one would make the records file written on the controller name another
+inventory, a change the host did not make); without, a fresh host is started and converged
+first (not timed). Then site.yml runs --runs times more with the customer template's inventory
+shape, each timed.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ import sys
 import tempfile
 import time
 
+import yaml
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT)]
 from bench.converge.lab import (  # noqa: E402 - needs the path set above
     ensure_debs,
     load,
     moodle_standin,
-    podman,
     recap,
     remove_hosts,
     start_host,
@@ -130,6 +133,18 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def converge_inventory(host: str) -> pathlib.Path | None:
+    """The inventory bench/converge/run.py converged this host with: a second run is the same
+    command again. With a new inventory the records file it writes on the controller names
+    another inventory and is rewritten (changed=1) while the host changes nothing."""
+    converge = pathlib.Path(tempfile.gettempdir()) / "lmsmail-bench-converge"
+    for inventory in sorted(converge.glob("inventory*[0-9]")):
+        hosts = inventory / "hosts.yml"
+        if hosts.is_file() and host in yaml.safe_load(hosts.read_text())["moodle"]["hosts"]:
+            return inventory
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -148,10 +163,9 @@ def main() -> None:
     runs = []
     try:
         if args.host:
-            address = podman(
-                "inspect", host, "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
-            )
-            inventory = write_inventory(work / "inventory", {host: address.stdout.strip()})
+            inventory = converge_inventory(host)
+            if inventory is None:
+                sys.exit(f"{host}: no inventory of bench/converge/run.py --keep holds it")
         else:
             address = start_host(host, args.release, ensure_debs(args.release), "bench-rerun.school.test")
             moodle_standin([host])
