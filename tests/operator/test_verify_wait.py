@@ -3,8 +3,9 @@ answer with the new records (issue 11, point 6), against the lab's BIND: records
 own (names under w<random>.school.test, so that tests using the lab DNS at the same time are not
 disturbed) are published by an RFC 2136 update a few seconds after the wait asked for them; the
 wait finds school.test's name server through a resolver of the test's own (it forwards to the lab
-resolver, and tells the test when the wait has asked for every name: then the first round's
-questions to the name server have been put, however slowly the run started), asks the name server
+resolver, and tells the test when the wait has looked up every name's zone: the wait does that just
+before it first asks the name server for that record, so the first round's last question follows
+at once, however slowly the run started; the update goes DELAY s later), asks the name server
 (NS ns.lab.test) directly, ends when it answers with them and says how long it took.
 Unpublished, the wait ends at its bound and says what the server answered instead. Every name is
 deleted afterwards."""
@@ -56,8 +57,8 @@ def records(domain: str) -> list[dict]:
 
 class Resolver:
     """A resolver on loopback that forwards each question to the lab resolver and answers with
-    its answer; `asked` is set once every one of the names has been asked about (the wait finds
-    each record's zone through it, after it asked the name server for the records before)."""
+    its answer; `asked` is set once every one of the names has been asked about (the wait looks up
+    each record's zone through it in its first round, just before asking the name server for it)."""
 
     def __init__(self, names: list[str]):
         self.waiting = {dns.name.from_text(name) for name in names}
