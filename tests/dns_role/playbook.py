@@ -18,11 +18,11 @@ SHOW_PUBLISHED = "Show the exported records for the test"
 
 
 def printed_published(stdout: str) -> list[dict[str, str]] | None:
-    """dns_published as the play's last task printed it for the first host (YAML, under
-    `ok: [host] =>` up to the blank line; -v puts the task's path between), or None when the run
-    did not get that far."""
+    """dns_published as the play's last task printed it for the first host: the YAML indented
+    under `ok: [host] =>` (from -vv the task's path comes between), or None when the run did not
+    get that far. run_role fixes the output's form (callback, YAML, no colour)."""
     match = re.search(
-        rf"TASK \[{SHOW_PUBLISHED}\].*?\nok: \[[^\]]+\] =>[^\n]*\n(.*?)(?:\n\n|\Z)", stdout, re.S
+        rf"TASK \[{SHOW_PUBLISHED}\].*?\nok: \[[^\]]+\] =>[^\n]*\n((?:[ ]+[^\n]*(?:\n|\Z))+)", stdout, re.S
     )
     return yaml.safe_load(match.group(1))["dns_published"] if match else None
 
@@ -85,7 +85,17 @@ def run_role(
     playbook.write_text(yaml.safe_dump([play], sort_keys=False))
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts or {"localhost": {}}}}))
-    run_env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    run_env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        # the output's form, whatever the environment says: the tests read it
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+        ANSIBLE_CALLBACK_RESULT_FORMAT="yaml",
+        ANSIBLE_DISPLAY_OK_HOSTS="true",
+        ANSIBLE_DISPLAY_ARGS_TO_STDOUT="false",
+    )
     for variable in ("CLOUDFLARE_API_TOKEN", "DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"):
         run_env.pop(variable, None)  # only the tokens a test gives
     run_env.update(env or {})
