@@ -1,5 +1,5 @@
 # lms.mail: the two entry points are `make demo` and `make test` (see README.md); `make check`
-# is the quick one while working: lint and the tests that need no lab.
+# is the quick one while working: yamllint, ruff, ansible-lint and the tests that need no lab.
 SHELL := /bin/bash
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
@@ -32,7 +32,7 @@ test: lint unit-and-molecule
 ## it fails the run, named (tests/no-podman/podman); the lab's tests are marked in tests/conftest.py.
 ## No container starts. ansible-test sanity is `make lint`'s (so `make test`'s and CI's): it checks
 ## the built artifact as Galaxy's importer would, and its pylint alone is ~25 s of CPU; beside the
-## rest it took make check from 93 to 149 s. Lint mostly computes and the tests mostly wait, so they
+## rest make check took 149 s, 93 s without it. Lint mostly computes and the tests mostly wait, so they
 ## run at once; lint's output is printed after the tests'. pytest in three processes (make check
 ## took 101 s with three, 105 with two, 122 with four: each costs start-up CPU), under a short
 ## temporary directory (Dovecot's socket paths under it must stay within 108 bytes); worksteal: a
@@ -57,7 +57,7 @@ docs: venv
 	python tests/docs/role_variables.py
 
 ## lint: its three parts at once, each printed whole when it ends: ansible-lint and ansible-test
-## sanity take about a minute of CPU each, one after the other they were most of make check's time.
+## sanity take about a minute of CPU each, and one after the other took twice as long.
 lint: venv
 	@$(MAKE) --no-print-directory -j 3 --output-sync=target lint-files lint-ansible lint-sanity
 

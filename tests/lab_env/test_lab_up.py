@@ -43,4 +43,6 @@ def test_up_revives_a_lab_left_dead_and_then_changes_nothing():
     # probe, so its removal and its new start are the only changes (a third run took ~180 s)
     revived = lab_up()
     assert changed_tasks(revived) == ["Remove the ones whose processes are gone", "Start the lab's parts"]
+    # and of the loops' items, the probe's alone: no other part removed or started again
+    assert set(re.findall(r"^changed: \[localhost\] => \(item=([^)]+)\)", revived.stdout, re.M)) == {PROBE}
     assert podman("exec", PROBE, "true").returncode == 0
